@@ -1,0 +1,72 @@
+"""thinllm: thin, explicit governance around the official anthropic and openai clients.
+
+::
+
+    from thinllm import Client, Route, Prompt, Tags, user
+    client = Client(routes=[Route(anthropic.Anthropic(), model="claude-sonnet-5-5")])
+    reply = client.complete(Prompt(system="...", messages=[user("...")]), max_tokens=256)
+
+Optional pieces live in subpackages: ``thinllm.sinks``, ``thinllm.pii``,
+``thinllm.flags``, ``thinllm.pricing``, ``thinllm.evals``, ``thinllm.testing``.
+"""
+
+from __future__ import annotations
+
+from ._client import Client
+from ._events import CallEvent
+from ._prompt import Message, Prompt, Text, Tool, ToolCall, ToolResult, assistant, tool_result, user
+from ._reply import Attempt, Reply, Usage
+from ._retry import Circuit, Retry
+from ._route import Route
+from ._tags import Tags, current_tags, tags
+from .errors import (
+    AIDisabledError,
+    AuditWriteError,
+    BudgetExceededError,
+    ConfigurationError,
+    MissingTagsError,
+    OutputValidationError,
+    PIIBlockedError,
+    RequestRejectedError,
+    RoutesExhaustedError,
+    StreamInterruptedError,
+    ThinLLMError,
+    UnsupportedOptionError,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AIDisabledError",
+    "Attempt",
+    "AuditWriteError",
+    "BudgetExceededError",
+    "CallEvent",
+    "Circuit",
+    "Client",
+    "ConfigurationError",
+    "Message",
+    "MissingTagsError",
+    "OutputValidationError",
+    "PIIBlockedError",
+    "Prompt",
+    "Reply",
+    "RequestRejectedError",
+    "Retry",
+    "Route",
+    "RoutesExhaustedError",
+    "StreamInterruptedError",
+    "Tags",
+    "Text",
+    "ThinLLMError",
+    "Tool",
+    "ToolCall",
+    "ToolResult",
+    "UnsupportedOptionError",
+    "Usage",
+    "assistant",
+    "current_tags",
+    "tags",
+    "tool_result",
+    "user",
+]

@@ -1,0 +1,211 @@
+"""One call's state as it flows through the pipeline, and the audit event it becomes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ._events import CallEvent
+from ._reply import Attempt, Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._prompt import Prompt
+    from ._retry import Retry
+    from ._route import Route
+    from ._tags import Tags
+    from .pii._base import PIISession
+    from .providers import OutputSpec, Parsed
+
+__all__ = ["Call", "new_call_id"]
+
+CAPTURE_MODES = ("full", "redacted", "hash", "none")
+
+
+def new_call_id() -> str:
+    """A unique random call id (128 bits, hex)."""
+    return os.urandom(16).hex()
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """Mutable state of one call. Built by the client, consumed by one event."""
+
+    prompt: Prompt
+    tags: Tags
+    options: dict[str, Any]
+    routes: list[Route]
+    retry: Retry | None
+    started: float
+    call_id: str = field(default_factory=new_call_id)
+    output: OutputSpec | None = None
+    deadline_at: float | None = None
+    sent_prompt: Prompt | None = None
+    pii: PIISession | None = None
+    pii_action: str | None = None
+    pii_routes: tuple[str, ...] | None = None
+    flag: str | None = None
+    rendered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attempts: list[Attempt] = field(default_factory=list)
+    stream: bool = False
+    operation: str = "chat"
+    batch: bool = False
+    #: Native-wrap calls: the request as the caller wrote it (already PII-handled).
+    native_request: dict[str, Any] | None = None
+
+    def attempt(
+        self,
+        route: Route,
+        *,
+        status: int | None,
+        error: str | None,
+        latency: float,
+        skipped: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Record one try (or skip) of ``route``."""
+        if message is not None and self.pii is not None:
+            message = self.pii.record(message)
+        self.attempts.append(
+            Attempt(route.name, route.model, status, error, latency * 1000.0, skipped, message)
+        )
+
+    def event(
+        self,
+        *,
+        ended: float,
+        outcome: str,
+        route: Route | None,
+        parsed: Parsed | None,
+        cost: Decimal | None,
+        error: BaseException | None,
+        capture: str,
+        value_text: str | None = None,
+    ) -> CallEvent:
+        """The audit event for this call (PII and secrets already removed)."""
+        usage = parsed.usage if parsed is not None else Usage()
+        err = None
+        if error is not None:
+            err_type = getattr(error, "error_type", None) or type(error).__name__
+            message = str(error)
+            if self.pii is not None:
+                message = self.pii.record(message)
+            err = {"type": err_type, "message": message}
+        return CallEvent(
+            call_id=self.call_id,
+            ts=datetime.fromtimestamp(self.started, UTC).isoformat(timespec="microseconds"),
+            latency_ms=round((ended - self.started) * 1000.0, 3),
+            tags=self.tags.as_dict(),
+            outcome=outcome,
+            route=route.name if route is not None else None,
+            provider=route.provider if route is not None else None,
+            model=(parsed.model if parsed is not None and parsed.model else None)
+            or (route.model if route is not None else None),
+            region=(parsed.region if parsed is not None and parsed.region else None)
+            or (route.region if route is not None else None),
+            operation=self.operation,
+            stream=self.stream,
+            batch=self.batch,
+            attempts=tuple(a.as_dict() for a in self.attempts),
+            usage=usage.as_dict(),
+            cost_usd=str(cost) if cost is not None else None,
+            pii=dict(self.pii.counts) if self.pii is not None else {},
+            pii_action=self.pii_action,
+            flag=self.flag,
+            error=err,
+            prompt_hash=self.prompt.static_hash(),
+            finish_reason=parsed.finish_reason if parsed is not None else None,
+            response_id=parsed.response_id if parsed is not None else None,
+            options=_safe_options(self.options),
+            content=self._content(capture, parsed, value_text),
+        )
+
+    def _content(self, capture: str, parsed: Parsed | None, value_text: str | None) -> Any:
+        if capture == "none":
+            return None
+        response = parsed.text if parsed is not None else value_text
+        if capture == "hash":
+            request = repr(self.native_request or self.prompt.texts())
+            return {
+                "request_sha256": hashlib.sha256(request.encode()).hexdigest(),
+                "response_sha256": hashlib.sha256((response or "").encode()).hexdigest()
+                if response is not None
+                else None,
+            }
+        scrub: Callable[[str], str]
+        if capture == "full":
+            from .pii import scrub_secrets
+
+            scrub = scrub_secrets
+        elif self.pii is not None:
+            scrub = self.pii.record
+        else:
+            from .pii import scrub
+
+        out: dict[str, Any] = {}
+        if self.native_request is not None:
+            from ._prompt import map_json_strings
+
+            out["request"] = map_json_strings(self.native_request, scrub)
+        else:
+            p = self.sent_prompt or self.prompt
+            if p.system is not None:
+                out["system"] = scrub(p.system)
+            if p.context:
+                out["context"] = [scrub(c) for c in p.context]
+            if p.examples:
+                out["examples"] = [_message_dict(m, scrub) for m in p.examples]
+            if p.tools:
+                out["tools"] = [t.name for t in p.tools]
+            out["messages"] = [_message_dict(m, scrub) for m in p.messages]
+        out["response"] = scrub(response) if response is not None else None
+        if parsed is not None and parsed.tool_calls:
+            from ._prompt import map_json_strings
+
+            out["tool_calls"] = [
+                {"name": c.name, "arguments": map_json_strings(dict(c.arguments), scrub)}
+                for c in parsed.tool_calls
+            ]
+        return out
+
+
+def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
+    from ._prompt import Text, ToolCall, ToolResult, map_json_strings
+
+    parts: list[Any] = []
+    for p in message.parts:
+        if isinstance(p, Text):
+            parts.append(scrub(p.text))
+        elif isinstance(p, ToolCall):
+            args = map_json_strings(dict(p.arguments), scrub)
+            parts.append({"tool_call": p.name, "id": p.id, "arguments": args})
+        elif isinstance(p, ToolResult):
+            parts.append({"tool_result": p.tool_call_id, "content": scrub(p.content)})
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return {"role": message.role, "text": parts[0]}
+    return {"role": message.role, "parts": parts}
+
+
+_SECRET_OPTION_KEYS = frozenset({"extra_headers", "api_key", "authorization"})
+
+
+def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options as recorded: header values and anything key-like never stored."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key in _SECRET_OPTION_KEYS:
+            out[key] = sorted(value) if isinstance(value, dict) else "<redacted>"
+        elif key == "extra" and isinstance(value, dict):
+            out[key] = _safe_options(value)
+        elif isinstance(value, str | int | float | bool | list | dict):
+            out[key] = value
+        else:
+            out[key] = repr(value)
+    return out

@@ -1,0 +1,1 @@
+"""Subcommands of the ``thinllm`` command line (see ``thinllm.cli``)."""

@@ -1,0 +1,816 @@
+"""The governed client: the call pipeline from prompt to reply and audit event.
+
+This is the one engine module, kept in one piece so the order of the steps is
+readable top to bottom (see ``Client._prepare`` and ``Client._send``):
+
+    resolve tags -> require tags -> flag -> budget -> PII -> render every route
+    -> routes loop (circuit -> retry -> vendor call) -> parse -> restore PII
+    -> price -> one CallEvent to every sink -> Reply
+
+Steps before the vendor call are synchronous and shared by every entry point
+(``complete``, ``acomplete``, ``stream``, ``astream``, ``wrap``); only the routes loop
+exists in a sync and an async form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from . import _tags
+from ._call import CAPTURE_MODES, Call
+from ._delivery import Delivery
+from ._failures import classify
+from ._prompt import Prompt, map_json_strings
+from ._reply import ZERO_USAGE, Attempt, Reply
+from ._retry import Breaker, Circuit, Retry, RetryableAttempt, tenacity_kwargs
+from ._route import Route
+from .errors import (
+    AIDisabledError,
+    BudgetExceededError,
+    ConfigurationError,
+    MissingTagsError,
+    OutputValidationError,
+    PIIBlockedError,
+    RequestRejectedError,
+    RoutesExhaustedError,
+    ThinLLMError,
+)
+from .flags._base import coerce as coerce_flag
+from .flags._base import evaluate as evaluate_flag
+from .flags._base import flag_name
+from .providers import OutputSpec, Parsed
+
+if TYPE_CHECKING:
+    from ._stream import AsyncStream, Stream
+    from ._tags import Tags
+    from .pii._base import PIIPolicy
+
+__all__ = ["Client"]
+
+DEFAULT_RETRY = Retry()
+DEFAULT_CIRCUIT = Circuit()
+_SEND_USER = ("hash", "plain", "none")
+
+
+class _Stop(Exception):
+    """Internal: end the routes loop now (deadline reached or request rejected)."""
+
+
+class _NextRoute(Exception):
+    """Internal: this route is done; try the next one."""
+
+
+class Client:
+    """Governed calls over the vendor clients you already have.
+
+    ``routes`` are tried in order (the first is the primary). Every call is tagged,
+    checked against the kill switch, budgets and PII policy, retried and rerouted
+    under ``retry``/``circuit``, priced, and recorded as one audit event in every sink.
+
+    ``capture`` sets what audit events hold of prompts and replies: ``"redacted"``
+    (default: text after PII handling, with PII and secrets replaced by placeholders),
+    ``"full"`` (text as sent; secrets still removed), ``"hash"`` or ``"none"``.
+    ``send_user`` sets how the ``user`` tag reaches the vendor's end-user field
+    (Anthropic ``metadata.user_id``, OpenAI ``safety_identifier``): ``"hash"``
+    (default, a SHA-256 prefix), ``"plain"`` or ``"none"``.
+    ``clock``, ``sleep`` and ``asleep`` are injectable so tests never sleep.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        *,
+        require_tags: Iterable[str] = (),
+        sinks: Iterable[Any] = (),
+        flag: Any = None,
+        pii: PIIPolicy | None = None,
+        retry: Retry | None = None,
+        circuit: Circuit | None = None,
+        budgets: Iterable[Any] = (),
+        capture: str = "redacted",
+        fail_closed: bool = False,
+        send_user: str = "hash",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        routes = list(routes) if not isinstance(routes, Route) else [routes]
+        if not routes:
+            raise ConfigurationError("Client(routes=[...]) needs at least one Route")
+        for r in routes:
+            if not isinstance(r, Route):
+                raise ConfigurationError(
+                    f"routes must be thinllm.Route objects, got {type(r).__name__}: wrap a vendor "
+                    "client as Route(anthropic.Anthropic(), model='claude-sonnet-5-5')"
+                )
+        names = [r.name for r in routes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigurationError(
+                f"route names must be unique; {dupes} appear twice: give routes name=..."
+            )
+        if capture not in CAPTURE_MODES:
+            raise ConfigurationError(f"capture= must be one of {CAPTURE_MODES}, got {capture!r}")
+        if send_user not in _SEND_USER:
+            raise ConfigurationError(f"send_user= must be one of {_SEND_USER}, got {send_user!r}")
+        if retry is not None and not isinstance(retry, Retry):
+            raise ConfigurationError("retry= takes thinllm.Retry(...)")
+        if circuit is not None and not isinstance(circuit, Circuit):
+            raise ConfigurationError("circuit= takes thinllm.Circuit(...)")
+        self.routes: tuple[Route, ...] = tuple(routes)
+        self._by_name = {r.name: r for r in routes}
+        self.require_tags = tuple(require_tags)
+        self.flag = coerce_flag(flag)
+        self.pii = pii
+        self.retry = retry or DEFAULT_RETRY
+        self.circuit = circuit or DEFAULT_CIRCUIT
+        self.capture = capture
+        self.send_user = send_user
+        self._clock = clock
+        self._sleep = sleep
+        self._asleep = asleep or _asyncio_sleep
+        self._rng = random.Random(seed)
+        self._breakers = {r.name: Breaker(r.circuit or self.circuit) for r in routes}
+        self.delivery = Delivery(list(sinks), fail_closed=fail_closed)
+        self._budgets = _budget_guard(list(budgets), clock, self.delivery)
+        self._prefix_watch = _prefix_watch()
+
+    # ----------------------------------------------------------------- public API
+
+    def complete(
+        self,
+        prompt: Prompt,
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        fallback: Callable[[], Any] | None = None,
+        output: Any = None,
+        route: str | Route | None = None,
+        retry: Retry | None = None,
+        flag: Any = None,
+        pii: PIIPolicy | None = None,
+        deadline: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Reply:
+        """Send ``prompt`` through the routes and return one normalized :class:`Reply`."""
+        call = self._prepare(prompt, tags, options, output, route, retry, deadline, extra)
+        try:
+            self._guard(call, flag, pii)
+            routed, raw, parsed = self._send(call)
+        except BaseException as exc:
+            outcome = self._failure_outcome(call, exc, fallback)
+            assert fallback is not None  # _failure_outcome raised otherwise
+            try:
+                value = fallback()
+            except BaseException as fb_exc:
+                self._record_failure(call, fb_exc, outcome=outcome)
+                raise
+            return self._fallback_reply(call, exc, outcome, value)
+        return self._conclude_ok(call, routed, raw, parsed)
+
+    async def acomplete(
+        self,
+        prompt: Prompt,
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        fallback: Callable[[], Any] | None = None,
+        output: Any = None,
+        route: str | Route | None = None,
+        retry: Retry | None = None,
+        flag: Any = None,
+        pii: PIIPolicy | None = None,
+        deadline: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Reply:
+        """Async :meth:`complete`: the routes must hold async vendor clients."""
+        call = self._prepare(prompt, tags, options, output, route, retry, deadline, extra)
+        try:
+            self._guard(call, flag, pii)
+            routed, raw, parsed = await self._asend(call)
+        except BaseException as exc:
+            outcome = self._failure_outcome(call, exc, fallback)
+            assert fallback is not None  # _failure_outcome raised otherwise
+            try:
+                value = fallback()
+                if inspect.isawaitable(value):
+                    value = await value
+            except BaseException as fb_exc:
+                self._record_failure(call, fb_exc, outcome=outcome)
+                raise
+            return self._fallback_reply(call, exc, outcome, value)
+        return self._conclude_ok(call, routed, raw, parsed)
+
+    def stream(
+        self,
+        prompt: Prompt,
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        fallback: Callable[[], Any] | None = None,
+        route: str | Route | None = None,
+        retry: Retry | None = None,
+        flag: Any = None,
+        pii: PIIPolicy | None = None,
+        deadline: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> Stream:
+        """A context manager streaming text deltas; ``.reply`` holds the :class:`Reply` after.
+
+        A failure before the first delta is retried and rerouted like any call; after
+        text has reached the caller the stream is not restarted: the error surfaces as
+        :class:`~thinllm.errors.StreamInterruptedError` and is recorded.
+        """
+        from ._stream import Stream
+
+        call = self._prepare(prompt, tags, options, None, route, retry, deadline, extra)
+        call.stream = True
+        return Stream(self, call, flag, pii, fallback)
+
+    def astream(
+        self,
+        prompt: Prompt,
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        fallback: Callable[[], Any] | None = None,
+        route: str | Route | None = None,
+        retry: Retry | None = None,
+        flag: Any = None,
+        pii: PIIPolicy | None = None,
+        deadline: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> AsyncStream:
+        """Async :meth:`stream` (``async with client.astream(...) as s: async for d in s``)."""
+        from ._stream import AsyncStream
+
+        call = self._prepare(prompt, tags, options, None, route, retry, deadline, extra)
+        call.stream = True
+        return AsyncStream(self, call, flag, pii, fallback)
+
+    def render(
+        self,
+        prompt: Prompt,
+        *,
+        route: str | Route | None = None,
+        output: Any = None,
+        tags: Tags | Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The exact keyword arguments the route's SDK method would receive (nothing is sent).
+
+        PII handling is not applied here: this shows the request as written.
+        """
+        if not isinstance(prompt, Prompt):
+            raise ConfigurationError(f"render() takes a thinllm.Prompt, got {type(prompt).__name__}")
+        target = self._route(route) if route is not None else self.routes[0]
+        spec = OutputSpec.of(output) if output is not None else None
+        resolved = _tags.resolve(tags)
+        return self._render(target, prompt, options, extra, spec, resolved)
+
+    def wrap(self, vendor_client: Any, *, name: str | None = None) -> Any:
+        """A drop-in stand-in for ``vendor_client`` whose calls are governed by this client.
+
+        ``wrapped.messages.create(...)``, ``wrapped.chat.completions.create(...)`` and
+        ``wrapped.responses.create(...)`` take the vendor's own arguments plus
+        ``tags=``, and return the vendor's own types. Everything else passes through.
+        """
+        from ._wrap import wrap
+
+        return wrap(self, vendor_client, name=name)
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Per route: circuit state and consecutive failures (for dashboards and tests)."""
+        now = self._clock()
+        return {
+            name: {"circuit": b.state(now), "consecutive_failures": b.consecutive}
+            for name, b in self._breakers.items()
+        }
+
+    def close(self) -> None:
+        """Flush and close the sinks (vendor clients stay open: they are yours)."""
+        self.delivery.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        import asyncio
+
+        await asyncio.to_thread(self.delivery.close)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return "Client(routes=[" + ", ".join(repr(r.name) for r in self.routes) + "])"
+
+    # ----------------------------------------------------------------- steps before sending
+
+    def _route(self, route: str | Route) -> Route:
+        if isinstance(route, Route):
+            return route
+        if route not in self._by_name:
+            raise ConfigurationError(
+                f"no route named {route!r}; this client's routes are {list(self._by_name)}"
+            )
+        return self._by_name[route]
+
+    def _prepare(
+        self,
+        prompt: Prompt,
+        tags: Tags | Mapping[str, str] | None,
+        options: dict[str, Any],
+        output: Any,
+        route: str | Route | None,
+        retry: Retry | None,
+        deadline: float | None,
+        extra: Mapping[str, Any] | None,
+    ) -> Call:
+        """Validate arguments (nothing sent, no event on error) and open the call."""
+        if not isinstance(prompt, Prompt):
+            raise ConfigurationError(
+                f"complete() takes a thinllm.Prompt, got {type(prompt).__name__}: "
+                "build one with Prompt(system=..., messages=[thinllm.user(...)])"
+            )
+        if retry is not None and not isinstance(retry, Retry):
+            raise ConfigurationError("retry= takes thinllm.Retry(...)")
+        if extra is not None and not isinstance(extra, Mapping):
+            raise ConfigurationError("extra= takes a dict of vendor-specific fields")
+        routes = [self._route(route)] if route is not None else list(self.routes)
+        policy = retry or self.retry
+        started = self._clock()
+        budget = deadline if deadline is not None else policy.deadline
+        if budget is not None and budget <= 0:
+            raise ConfigurationError("deadline= must be > 0 seconds")
+        if extra:
+            options = {**options, "extra": dict(extra)}
+        call = Call(
+            prompt=prompt,
+            tags=_tags.resolve(tags),
+            options=options,
+            routes=routes,
+            retry=retry,
+            started=started,
+            output=OutputSpec.of(output) if output is not None else None,
+            deadline_at=started + budget if budget is not None else None,
+        )
+        # Render every route now so an option a fallback route cannot take fails before
+        # anything is sent (never a silent drop halfway through a call).
+        for r in routes:
+            call.rendered[r.name] = self._render(r, prompt, options, extra, call.output, call.tags)
+        return call
+
+    def _render(
+        self,
+        route: Route,
+        prompt: Prompt,
+        options: Mapping[str, Any],
+        extra: Mapping[str, Any] | None,
+        output: OutputSpec | None,
+        tags: Tags,
+    ) -> dict[str, Any]:
+        opts = {**route.defaults, **{k: v for k, v in options.items() if k != "extra"}}
+        route_extra = opts.pop("extra", None) or {}
+        kwargs = route.adapter.render(prompt, route.model, opts, output, self._user_id(tags))
+        merged_extra = {**route_extra, **(extra or {})}
+        if merged_extra:
+            body = dict(kwargs.get("extra_body") or {})
+            for key, value in merged_extra.items():
+                if key in kwargs and key not in ("extra_body", "extra_headers", "extra_query"):
+                    raise ConfigurationError(
+                        f"extra={{{key!r}: ...}} would overwrite a field thinllm renders; "
+                        "set it through the Prompt or a call option instead"
+                    )
+                if key in ("extra_headers", "extra_query", "extra_body"):
+                    kwargs[key] = value
+                else:
+                    body[key] = value
+            if body:
+                kwargs["extra_body"] = body
+        return kwargs
+
+    def _user_id(self, tags: Tags) -> str | None:
+        user = tags.user
+        if user is None or self.send_user == "none":
+            return None
+        if self.send_user == "plain":
+            return user
+        return hashlib.sha256(user.encode()).hexdigest()[:32]
+
+    def _guard(self, call: Call, flag: Any, pii: PIIPolicy | None) -> None:
+        """Policies before sending; each stops the call by raising its own error."""
+        if self.require_tags:
+            missing = [t for t in self.require_tags if not call.tags.get(t)]
+            if missing:
+                raise MissingTagsError(missing)
+        active_flag = coerce_flag(flag) if flag is not None else self.flag
+        if active_flag is not None:
+            on, problem = evaluate_flag(active_flag, call.tags)
+            name = flag_name(active_flag)
+            call.flag = f"{name}={'on' if on else 'off'}" + (f" ({problem})" if problem else "")
+            if not on:
+                raise AIDisabledError(name)
+        if not self.delivery.healthy:
+            from .errors import AuditWriteError
+
+            raise AuditWriteError(
+                "a fail-closed audit sink is down, so the call was refused before contacting "
+                "the vendor; fix the sink or retry later"
+            )
+        if self._budgets is not None:
+            self._budgets.check(call.tags)
+        policy = pii if pii is not None else self.pii
+        if policy is not None:
+            session = policy.session(call.tags)
+            call.pii = session
+            call.pii_action = getattr(session, "action", None) or policy.action
+            call.sent_prompt = call.prompt.map_text(session.outgoing)
+            if session.counts:
+                action = call.pii_action
+                if action == "block":
+                    raise PIIBlockedError(session.counts)
+                if action == "route":
+                    routes = getattr(session, "routes", None) or policy.routes
+                    call.pii_routes = tuple(routes)
+            if call.sent_prompt != call.prompt:
+                for r in call.routes:
+                    call.rendered[r.name] = self._render(
+                        r,
+                        call.sent_prompt,
+                        call.options,
+                        call.options.get("extra"),
+                        call.output,
+                        call.tags,
+                    )
+        if self._prefix_watch is not None and call.tags.workflow:
+            self._prefix_watch(call.tags.workflow, call.prompt.static_hash())
+
+    # ----------------------------------------------------------------- the routes loop
+
+    def _candidates(self, call: Call) -> Iterable[Route]:
+        for route in call.routes:
+            if call.pii_routes is not None and route.name not in call.pii_routes:
+                call.attempt(route, status=None, error=None, latency=0.0, skipped="pii route policy")
+                continue
+            yield route
+
+    def _before_attempt(self, call: Call, route: Route, breaker: Breaker) -> float | None:
+        """Check deadline and circuit; returns the per-attempt timeout (or ``None``)."""
+        now = self._clock()
+        if call.deadline_at is not None and now >= call.deadline_at:
+            call.attempt(route, status=None, error=None, latency=0.0, skipped="deadline")
+            raise _Stop("deadline")
+        if not breaker.allow(now):
+            call.attempt(route, status=None, error=None, latency=0.0, skipped="circuit open")
+            raise _NextRoute("circuit open")
+        return call.deadline_at - now if call.deadline_at is not None else None
+
+    def _after_failure(
+        self, call: Call, route: Route, breaker: Breaker, exc: BaseException, t0: float
+    ) -> NoReturn:
+        failure = classify(exc)
+        latency = self._clock() - t0
+        if failure is None:
+            breaker.release_trial()
+            call.attempt(
+                route, status=None, error=type(exc).__name__, latency=latency, message=str(exc)
+            )
+            raise exc
+        call.attempt(
+            route,
+            status=failure.status,
+            error=failure.error_type,
+            latency=latency,
+            message=failure.message,
+        )
+        if failure.retryable:
+            breaker.failure(self._clock())
+            raise RetryableAttempt(failure) from exc
+        breaker.success()  # the vendor answered coherently: the route itself is healthy
+        if failure.reroutable:
+            raise _NextRoute(failure.error_type) from exc
+        raise _Stop(failure.error_type) from exc
+
+    def _after_success(
+        self, call: Call, route: Route, breaker: Breaker, raw: Any, t0: float
+    ) -> Parsed:
+        try:
+            parsed = route.adapter.parse(raw)
+        except Exception as exc:
+            latency = self._clock() - t0
+            call.attempt(route, status=None, error="malformed_response", latency=latency)
+            breaker.failure(self._clock())
+            raise _NextRoute("malformed_response") from exc
+        call.attempt(route, status=200, error=None, latency=self._clock() - t0)
+        breaker.success()
+        return parsed
+
+    def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
+        """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
+        import tenacity
+
+        last: BaseException | None = None
+        for route in self._candidates(call):
+            if route.is_async:
+                raise ConfigurationError(
+                    f"route {route.name!r} holds an async client: use acomplete()/astream()"
+                )
+            breaker = self._breakers.get(route.name) or self._breaker_for(route)
+            method = route.adapter.method(route.sdk)
+            kwargs = call.rendered[route.name]
+            policy = call.retry or route.retry or self.retry
+            retrying = tenacity.Retrying(
+                sleep=self._sleep,
+                **tenacity_kwargs(
+                    policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng
+                ),
+            )
+            try:
+                for attempt in retrying:
+                    with attempt:
+                        timeout = self._before_attempt(call, route, breaker)
+                        t0 = self._clock()
+                        try:
+                            raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
+                        except Exception as exc:
+                            self._after_failure(call, route, breaker, exc, t0)
+                        return route, raw, self._after_success(call, route, breaker, raw, t0)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+                continue
+            except _Stop as exc:
+                last = exc
+                break
+        self._exhausted(call, last)
+
+    async def _asend(self, call: Call) -> tuple[Route, Any, Parsed]:
+        """Try the routes in order (async). Raises RoutesExhaustedError when all fail."""
+        import tenacity
+
+        last: BaseException | None = None
+        for route in self._candidates(call):
+            if not route.is_async:
+                raise ConfigurationError(
+                    f"route {route.name!r} holds a sync client: use complete()/stream(), or build "
+                    "the route around AsyncAnthropic/AsyncOpenAI"
+                )
+            breaker = self._breakers.get(route.name) or self._breaker_for(route)
+            method = route.adapter.method(route.sdk)
+            kwargs = call.rendered[route.name]
+            policy = call.retry or route.retry or self.retry
+            retrying = tenacity.AsyncRetrying(
+                sleep=self._asleep,
+                **tenacity_kwargs(
+                    policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng
+                ),
+            )
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        timeout = self._before_attempt(call, route, breaker)
+                        t0 = self._clock()
+                        try:
+                            if timeout:
+                                raw = await method(**kwargs, timeout=timeout)
+                            else:
+                                raw = await method(**kwargs)
+                        except Exception as exc:
+                            self._after_failure(call, route, breaker, exc, t0)
+                        return route, raw, self._after_success(call, route, breaker, raw, t0)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+                continue
+            except _Stop as exc:
+                last = exc
+                break
+        self._exhausted(call, last)
+
+    def _breaker_for(self, route: Route) -> Breaker:
+        breaker = Breaker(route.circuit or self.circuit)
+        self._breakers.setdefault(route.name, breaker)
+        return self._breakers[route.name]
+
+    def _exhausted(self, call: Call, last: BaseException | None) -> NoReturn:
+        """Raise the error that says which routes failed and why."""
+        cause = last.__cause__ if last is not None and last.__cause__ is not None else last
+        rejected = isinstance(last, _Stop) and str(last) != "deadline"
+        summary = _summarise(call.attempts)
+        if isinstance(last, _Stop) and str(last) == "deadline":
+            message = f"the call's deadline passed before any route answered: {summary}"
+        elif rejected:
+            message = (
+                f"the vendor rejected the request as invalid, so no retry or other route was "
+                f"tried: {summary}. Fix the request (see the attempt's message)."
+            )
+        elif call.pii_routes is not None:
+            message = (
+                f"the prompt contains PII and every route allowed by the PII policy "
+                f"{list(call.pii_routes)} failed (no fallback to a non-compliant route): {summary}"
+            )
+        else:
+            message = f"every route failed: {summary}"
+        error_cls = RequestRejectedError if rejected else RoutesExhaustedError
+        raise error_cls(message, call.attempts) from cause
+
+    # ----------------------------------------------------------------- after the call
+
+    def _conclude_ok(self, call: Call, route: Route, raw: Any, parsed: Parsed) -> Reply:
+        if call.pii is not None and call.pii_action == "pseudonymize":
+            _restore(parsed, call.pii.restore)
+        value: Any = parsed.text
+        parsed_value: Any = None
+        validation_error: OutputValidationError | None = None
+        if call.output is not None:
+            try:
+                parsed_value = call.output.validate(parsed.text)
+                value = parsed_value
+            except Exception as exc:
+                validation_error = OutputValidationError(
+                    f"the {route.name!r} reply did not validate as {call.output.name}: "
+                    f"{_first_line(exc)}. The raw text is on the error's .text",
+                    text=parsed.text,
+                )
+                validation_error.__cause__ = exc
+        outcome = "ok" if route is call.routes[0] else "rerouted"
+        cost = self._price(parsed, route, batch=call.batch)
+        ended = self._clock()
+        event = call.event(
+            ended=ended,
+            outcome=outcome,
+            route=route,
+            parsed=parsed,
+            cost=cost,
+            error=validation_error,
+            capture=self.capture,
+        )
+        self._emit(call, event, cost)
+        if validation_error is not None:
+            raise validation_error
+        return Reply(
+            text=parsed.text,
+            usage=parsed.usage,
+            cost=cost,
+            route=route.name,
+            outcome=outcome,  # type: ignore[arg-type]
+            attempts=list(call.attempts),
+            call_id=call.call_id,
+            raw=raw,
+            value=value,
+            parsed=parsed_value,
+            tool_calls=parsed.tool_calls,
+            model=parsed.model or route.model,
+            finish_reason=parsed.finish_reason,
+        )
+
+    def _failure_outcome(
+        self, call: Call, exc: BaseException, fallback: Callable[[], Any] | None
+    ) -> str:
+        """The outcome of a call that got no answer. Records and re-raises ``exc`` unless a
+        fallback will run."""
+        outcome = "error"
+        can_fall_back = False
+        if isinstance(exc, AIDisabledError):
+            outcome, can_fall_back = "disabled", True
+        elif isinstance(exc, MissingTagsError):
+            outcome = "blocked"  # a bug in the calling code: never papered over by a fallback
+        elif isinstance(exc, PIIBlockedError | BudgetExceededError):
+            outcome, can_fall_back = "blocked", True
+        elif isinstance(exc, RoutesExhaustedError):
+            outcome, can_fall_back = "fallback", True
+        if fallback is None or not can_fall_back:
+            if outcome == "fallback":
+                outcome = "error"
+            self._record_failure(call, exc, outcome=outcome)
+            raise exc
+        return outcome
+
+    def _fallback_reply(self, call: Call, exc: BaseException, outcome: str, value: Any) -> Reply:
+        """The reply carrying what the caller's fallback returned."""
+        text = value if isinstance(value, str) else ""
+        event = call.event(
+            ended=self._clock(),
+            outcome=outcome,
+            route=None,
+            parsed=None,
+            cost=None,
+            error=exc,
+            capture=self.capture,
+            value_text=value if isinstance(value, str) else None,
+        )
+        self._emit(call, event, None)
+        return Reply(
+            text=text,
+            usage=ZERO_USAGE,
+            cost=None,
+            route=None,
+            outcome=outcome,  # type: ignore[arg-type]
+            attempts=list(call.attempts),
+            call_id=call.call_id,
+            raw=None,
+            value=value,
+        )
+
+    def _record_failure(self, call: Call, exc: BaseException, *, outcome: str) -> None:
+        event = call.event(
+            ended=self._clock(),
+            outcome=outcome,
+            route=None,
+            parsed=None,
+            cost=None,
+            error=exc,
+            capture=self.capture,
+        )
+        self._emit(call, event, None)
+
+    def _emit(self, call: Call, event: Any, cost: Decimal | None) -> None:
+        if self._budgets is not None and cost is not None:
+            self._budgets.record(call.tags, cost, call.started)
+        self.delivery.deliver(event)
+
+    def _price(self, parsed: Parsed, route: Route, *, batch: bool) -> Decimal | None:
+        from . import pricing
+
+        price = None
+        for model in (route.model, parsed.model):
+            if model:
+                price = pricing.get(model)
+                if price is not None:
+                    break
+        if price is None:
+            pricing.warn_unpriced(route.model)
+            return None
+        return pricing.cost(parsed.usage, price, batch=batch)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # lazily: asyncio costs more to import than the rest of thinllm
+
+    await asyncio.sleep(seconds)
+
+
+def _restore(parsed: Parsed, restore: Callable[[str], str]) -> None:
+    from ._prompt import ToolCall
+
+    parsed.text = restore(parsed.text)
+    parsed.tool_calls = [
+        ToolCall(c.id, c.name, map_json_strings(dict(c.arguments), restore))
+        for c in parsed.tool_calls
+    ]
+
+
+def _summarise(attempts: Sequence[Attempt]) -> str:
+    """``'a': 3 attempts, last overloaded_error (529); 'b': skipped (circuit open)``."""
+    by_route: dict[str, list[Attempt]] = {}
+    for a in attempts:
+        by_route.setdefault(a.route, []).append(a)
+    if not by_route:
+        return "no route was tried"
+    parts = []
+    for name, tries in by_route.items():
+        real = [a for a in tries if a.skipped is None]
+        if not real:
+            parts.append(f"{name!r}: skipped ({tries[-1].skipped})")
+            continue
+        last = real[-1]
+        status = f" ({last.status})" if last.status is not None else ""
+        n = len(real)
+        parts.append(f"{name!r}: {n} attempt{'s' if n != 1 else ''}, last {last.error}{status}")
+    return "; ".join(parts)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _budget_guard(budgets: list[Any], clock: Callable[[], float], delivery: Delivery) -> Any:
+    if not budgets:
+        return None
+    from ._budget import BudgetGuard
+
+    store = delivery.budget_store()
+    return BudgetGuard(budgets, store=store, clock=clock)
+
+
+def _prefix_watch() -> Any:
+    try:
+        from ._cachelint import PrefixWatch
+    except ImportError:  # pragma: no cover - while the module is absent
+        return None
+    return PrefixWatch()
+

@@ -1,0 +1,106 @@
+"""The flag protocol and the built-in flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ..errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .._tags import Tags
+
+__all__ = ["EnvFlag", "Flag", "StaticFlag", "evaluate"]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+@runtime_checkable
+class Flag(Protocol):
+    """Decides whether the AI path is on for a call with these tags."""
+
+    def __call__(self, tags: Tags, /) -> bool:
+        """``True`` to call the model, ``False`` to hand the work to the prior workflow."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFlag:
+    """A flag read from an environment variable at every call (flip it without a restart).
+
+    ``1/true/yes/on`` and ``0/false/no/off`` (any case); unset or empty means
+    ``default``. Any other value counts as off and is reported in the audit event.
+    """
+
+    name: str
+    default: bool = True
+
+    def __call__(self, tags: Tags, /) -> bool:
+        raw = os.environ.get(self.name)
+        if raw is None or not raw.strip():
+            return self.default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigurationError(
+            f"environment variable {self.name} must be one of 1/true/yes/on or 0/false/no/off"
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFlag:
+    """A fixed flag (``StaticFlag(False)`` turns the AI path off everywhere it is used)."""
+
+    enabled: bool
+    name: str = "static"
+
+    def __call__(self, tags: Tags, /) -> bool:
+        return self.enabled
+
+    def __str__(self) -> str:
+        return self.name
+
+
+FlagLike = bool | Flag | Callable[["Tags"], bool]
+
+
+def coerce(flag: object) -> Flag | None:
+    """Accept ``None``, a bool, or a callable ``(tags) -> bool``."""
+    if flag is None:
+        return None
+    if isinstance(flag, bool):
+        return StaticFlag(flag)
+    if callable(flag):
+        return flag  # type: ignore[return-value]
+    raise ConfigurationError(
+        f"flag= takes a bool, a callable (tags) -> bool, or thinllm.flags.EnvFlag(...); "
+        f"got {type(flag).__name__}"
+    )
+
+
+def flag_name(flag: object) -> str:
+    """A short name for the audit event's ``flag`` field."""
+    if isinstance(flag, EnvFlag | StaticFlag):
+        return str(flag)
+    key = getattr(flag, "key", None) or getattr(flag, "name", None)
+    if isinstance(key, str):
+        return key
+    return getattr(flag, "__qualname__", type(flag).__name__)
+
+
+def evaluate(flag: Flag, tags: Tags) -> tuple[bool, str | None]:
+    """``(on, problem)``: a flag that raises or returns a non-bool counts as off."""
+    try:
+        value = flag(tags)
+    except Exception as exc:  # a broken flag service must not fail open
+        return False, f"{type(exc).__name__}"
+    if not isinstance(value, bool):
+        return False, f"returned {type(value).__name__}, not bool"
+    return value, None

@@ -1,0 +1,188 @@
+"""What every vendor adapter provides, and how a vendor client is recognised.
+
+An adapter turns a :class:`~thinllm.Prompt` plus options into the exact keyword
+arguments of one SDK method, and that method's return value (or stream) back into
+text, tool calls and normalized usage. Adapters hold no state.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+from .._prompt import Prompt, ToolCall
+from .._reply import Usage
+from ..errors import ConfigurationError, UnsupportedOptionError
+
+__all__ = ["OutputSpec", "Parsed", "Provider", "StreamParser", "detect"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """A structured-output request: a name, a JSON schema and the validator."""
+
+    name: str
+    schema: Mapping[str, Any]
+    validate: Callable[[str], Any]
+    #: What the user passed as ``output=`` (a pydantic model class or a type).
+    source: Any = None
+
+    def strict_schema(self) -> dict[str, Any]:
+        """The schema in OpenAI's strict form (all properties required, no extras)."""
+        import pydantic
+        from openai.lib._pydantic import to_strict_json_schema
+
+        target = self.source
+        if not (isinstance(target, type) and issubclass(target, pydantic.BaseModel)):
+            target = pydantic.TypeAdapter(target)
+        return to_strict_json_schema(target)
+
+    @classmethod
+    def of(cls, output: Any) -> OutputSpec:
+        """Build from a pydantic model class (or anything ``pydantic.TypeAdapter`` accepts)."""
+        import pydantic
+
+        if isinstance(output, type) and issubclass(output, pydantic.BaseModel):
+            model = output
+            return cls(model.__name__, model.model_json_schema(), model.model_validate_json, model)
+        try:
+            adapter = pydantic.TypeAdapter(output)
+            schema = adapter.json_schema()
+        except Exception as exc:
+            raise ConfigurationError(
+                f"output= must be a pydantic model class or a type pydantic can validate; "
+                f"got {output!r}"
+            ) from exc
+        name = getattr(output, "__name__", "output")
+        return cls(name, schema, adapter.validate_json, output)
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A vendor response reduced to what thinllm records."""
+
+    text: str
+    usage: Usage
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    response_id: str | None = None
+    model: str | None = None
+    region: str | None = None
+
+
+class StreamParser(Protocol):
+    """Consumes one vendor stream's events; yields text; knows the final result."""
+
+    def feed(self, event: Any, /) -> str | None:
+        """The text delta carried by ``event`` (``None`` if it carries none)."""
+
+    def result(self) -> Parsed:
+        """What the stream delivered so far (complete once the stream ended)."""
+
+
+class Provider(Protocol):
+    """A vendor API adapter (Anthropic Messages, OpenAI Chat Completions or Responses)."""
+
+    api: str
+
+    def method(self, client: Any, /) -> Callable[..., Any]:
+        """The SDK method this adapter calls on ``client``."""
+
+    def render(
+        self,
+        prompt: Prompt,
+        model: str,
+        options: Mapping[str, Any],
+        output: OutputSpec | None,
+        user_id: str | None,
+    ) -> dict[str, Any]:
+        """The exact keyword arguments for :meth:`method` (``stream`` excluded)."""
+
+    def stream_kwargs(self) -> dict[str, Any]:
+        """What to add to the keyword arguments to stream."""
+
+    def parse(self, raw: Any, /) -> Parsed:
+        """Text, tool calls and usage from a non-streamed response."""
+
+    def stream_parser(self) -> StreamParser:
+        """A fresh parser for one stream."""
+
+
+def detect(client: object) -> tuple[str, bool, str]:
+    """``(otel provider name, is_async, default api)`` for a vendor client, without imports."""
+    cls = type(client)
+    module = cls.__module__.split(".", 1)[0]
+    names = [c.__name__ for c in cls.__mro__]
+    is_async = any(n.startswith("Async") for n in names)
+    if module == "anthropic" or any("Anthropic" in n for n in names):
+        if any("Bedrock" in n for n in names):
+            return "aws.bedrock", is_async, "messages"
+        if any("Vertex" in n for n in names):
+            return "gcp.vertex_ai", is_async, "messages"
+        if any("Foundry" in n for n in names):
+            return "azure.ai.inference", is_async, "messages"
+        return "anthropic", is_async, "messages"
+    if module == "openai" or any(n in ("OpenAI", "AsyncOpenAI") for n in names):
+        if any("Azure" in n for n in names):
+            return "azure.ai.openai", is_async, "chat"
+        return "openai", is_async, "chat"
+    raise ConfigurationError(
+        f"unknown route type {cls.__module__}.{cls.__name__}: a Route wraps an anthropic.Anthropic, "
+        "AsyncAnthropic, AnthropicBedrock, AnthropicVertex, openai.OpenAI, AsyncOpenAI or "
+        "AzureOpenAI client (any OpenAI-compatible server works through openai.OpenAI(base_url=...))"
+    )
+
+
+@cache
+def parameters_of(func: Callable[..., Any]) -> frozenset[str]:
+    """Keyword parameters an SDK method accepts (read from its signature once)."""
+    return frozenset(inspect.signature(func).parameters) - {"self"}
+
+
+def apply_options(
+    kwargs: dict[str, Any],
+    options: Mapping[str, Any],
+    *,
+    rename: Mapping[str, str],
+    managed: Iterable[str],
+    accepted: frozenset[str],
+    api: str,
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> None:
+    """Copy call options into ``kwargs`` under the vendor's names, refusing unknown ones.
+
+    ``rename`` maps neutral names (``max_tokens``, ``stop``) to this API's; ``managed``
+    are fields thinllm itself renders from the prompt; anything else must be a
+    parameter of the SDK method. Nothing is ever dropped silently.
+    """
+    managed = frozenset(managed)
+    for name, value in options.items():
+        if value is None:
+            continue
+        target = rename.get(name, name)
+        if name in managed or target in managed:
+            raise UnsupportedOptionError(
+                f"{name!r} is rendered from the Prompt; set it there instead of as an option",
+                option=name,
+                route=api,
+            )
+        if target not in accepted:
+            raise UnsupportedOptionError(
+                f"option {name!r} is not accepted by the {api} API of this route; remove it "
+                f"or pass vendor-specific fields with extra={{...}}",
+                option=name,
+                route=api,
+            )
+        if convert and name in convert:
+            value = convert[name](value)
+        kwargs[target] = value
+
+
+def check_max_tokens(value: Any) -> int:
+    """Validate ``max_tokens`` (a positive int)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"max_tokens must be a positive integer, got {value!r}")
+    return value
