@@ -36,7 +36,7 @@ def new_call_id() -> str:
 class Call:
     """Mutable state of one call. Built by the client, consumed by one event."""
 
-    prompt: Prompt
+    prompt: Prompt | None
     tags: Tags
     options: dict[str, Any]
     routes: list[Route]
@@ -49,6 +49,7 @@ class Call:
     pii: PIISession | None = None
     pii_action: str | None = None
     pii_routes: tuple[str, ...] | None = None
+    pii_policy_routes: tuple[str, ...] = ()
     flag: str | None = None
     rendered: dict[str, dict[str, Any]] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
@@ -57,6 +58,8 @@ class Call:
     batch: bool = False
     #: Native-wrap calls: the request as the caller wrote it (already PII-handled).
     native_request: dict[str, Any] | None = None
+    #: Hash of the static prefix; computed from ``prompt`` unless set (native calls).
+    prompt_hash: str | None = None
 
     def attempt(
         self,
@@ -118,7 +121,8 @@ class Call:
             pii_action=self.pii_action,
             flag=self.flag,
             error=err,
-            prompt_hash=self.prompt.static_hash(),
+            prompt_hash=self.prompt_hash
+            or (self.prompt.static_hash() if self.prompt is not None else None),
             finish_reason=parsed.finish_reason if parsed is not None else None,
             response_id=parsed.response_id if parsed is not None else None,
             options=_safe_options(self.options),
@@ -130,7 +134,11 @@ class Call:
             return None
         response = parsed.text if parsed is not None else value_text
         if capture == "hash":
-            request = repr(self.native_request or self.prompt.texts())
+            request = repr(
+                self.native_request
+                if self.native_request is not None
+                else (self.prompt.texts() if self.prompt is not None else None)
+            )
             return {
                 "request_sha256": hashlib.sha256(request.encode()).hexdigest(),
                 "response_sha256": hashlib.sha256((response or "").encode()).hexdigest()
@@ -152,8 +160,7 @@ class Call:
             from ._prompt import map_json_strings
 
             out["request"] = map_json_strings(self.native_request, scrub)
-        else:
-            p = self.sent_prompt or self.prompt
+        elif (p := self.sent_prompt or self.prompt) is not None:
             if p.system is not None:
                 out["system"] = scrub(p.system)
             if p.context:

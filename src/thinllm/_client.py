@@ -49,7 +49,7 @@ from .providers import OutputSpec, Parsed
 if TYPE_CHECKING:
     from ._stream import AsyncStream, Stream
     from ._tags import Tags
-    from .pii._base import PIIPolicy
+    from .pii._base import PIIPolicy, PIISession
 
 __all__ = ["Client"]
 
@@ -435,19 +435,10 @@ class Client:
             )
         if self._budgets is not None:
             self._budgets.check(call.tags)
-        policy = pii if pii is not None else self.pii
-        if policy is not None:
-            session = policy.session(call.tags)
-            call.pii = session
-            call.pii_action = getattr(session, "action", None) or policy.action
+        session = self._open_pii(call, pii)
+        if session is not None and call.prompt is not None:
             call.sent_prompt = call.prompt.map_text(session.outgoing)
-            if session.counts:
-                action = call.pii_action
-                if action == "block":
-                    raise PIIBlockedError(session.counts)
-                if action == "route":
-                    routes = getattr(session, "routes", None) or policy.routes
-                    call.pii_routes = tuple(routes)
+            self._pii_decide(call)
             if call.sent_prompt != call.prompt:
                 for r in call.routes:
                     call.rendered[r.name] = self._render(
@@ -459,7 +450,30 @@ class Client:
                         call.tags,
                     )
         if self._prefix_watch is not None and call.tags.workflow:
-            self._prefix_watch(call.tags.workflow, call.prompt.static_hash())
+            prompt_hash = call.prompt_hash or (call.prompt.static_hash() if call.prompt else None)
+            if prompt_hash is not None:
+                self._prefix_watch(call.tags.workflow, prompt_hash)
+
+    def _open_pii(self, call: Call, pii: PIIPolicy | None) -> PIISession | None:
+        """Open the call's PII session (``None`` when no policy applies)."""
+        policy = pii if pii is not None else self.pii
+        if policy is None:
+            return None
+        session = policy.session(call.tags)
+        call.pii = session
+        call.pii_action = getattr(session, "action", None) or policy.action
+        call.pii_policy_routes = tuple(getattr(session, "routes", None) or policy.routes or ())
+        return session
+
+    def _pii_decide(self, call: Call) -> None:
+        """After the outgoing texts were scanned: block, or restrict the routes."""
+        session = call.pii
+        if session is None or not session.counts:
+            return
+        if call.pii_action == "block":
+            raise PIIBlockedError(session.counts)
+        if call.pii_action == "route":
+            call.pii_routes = call.pii_policy_routes
 
     # ----------------------------------------------------------------- the routes loop
 

@@ -155,6 +155,7 @@ class Prompt:
     tools: tuple[Tool, ...] = ()
     cache: bool | Literal["auto"] = "auto"
     cache_ttl: Literal["5m", "1h"] = "5m"
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -198,6 +199,7 @@ class Prompt:
             raise ConfigurationError("cache_ttl= must be '5m' or '1h'")
         object.__setattr__(self, "cache", cache)
         object.__setattr__(self, "cache_ttl", cache_ttl)
+        object.__setattr__(self, "_hash", None)
         if not (system or ctx or msgs):
             raise ConfigurationError(
                 "the prompt is empty: give it a system text, context or at least one message"
@@ -247,6 +249,8 @@ class Prompt:
         Equal hashes mean the vendor can serve the prefix from its cache; recorded as
         ``prompt_hash`` in every audit event.
         """
+        if self._hash is not None:
+            return self._hash
         payload = json.dumps(
             [
                 self.system,
@@ -259,7 +263,9 @@ class Prompt:
             ensure_ascii=False,
             default=str,
         )
-        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+        digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
+        object.__setattr__(self, "_hash", digest)
+        return digest
 
     def static_chars(self) -> int:
         """Characters in the static prefix (used to decide whether caching can pay)."""

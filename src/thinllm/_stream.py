@@ -43,6 +43,7 @@ class _StreamBase:
         self._events: Any = None
         self._parser: StreamParser | None = None
         self._pending: list[str] = []
+        self._buffered_events: list[Any] = []
         self._ended = False
         self._restorer: StreamRestorer | None = None
         self._reply: Reply | None = None
@@ -256,7 +257,7 @@ class Stream(_StreamBase):
                             vendor = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
                             events = iter(vendor)
                             parser = route.adapter.stream_parser()
-                            pending, ended = _prime(events, parser)
+                            buffered, pending, ended = _prime(events, parser)
                         except Exception as exc:
                             if vendor is not None:
                                 vendor.close()
@@ -265,6 +266,7 @@ class Stream(_StreamBase):
                         breaker.success()
                         self._route, self._vendor, self._events = route, vendor, events
                         self._parser, self._pending, self._ended = parser, pending, ended
+                        self._buffered_events = buffered
                         return
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
@@ -384,7 +386,7 @@ class AsyncStream(_StreamBase):
                                 vendor = await method(**kwargs)
                             events = vendor.__aiter__()
                             parser = route.adapter.stream_parser()
-                            pending, ended = await _aprime(events, parser)
+                            buffered, pending, ended = await _aprime(events, parser)
                         except Exception as exc:
                             if vendor is not None:
                                 await vendor.close()
@@ -393,6 +395,7 @@ class AsyncStream(_StreamBase):
                         breaker.success()
                         self._route, self._vendor, self._events = route, vendor, events
                         self._parser, self._pending, self._ended = parser, pending, ended
+                        self._buffered_events = buffered
                         return
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
@@ -403,19 +406,25 @@ class AsyncStream(_StreamBase):
         client._exhausted(call, last)
 
 
-def _prime(events: Iterator[Any], parser: StreamParser) -> tuple[list[str], bool]:
-    """Read events until the first text delta: ``(deltas, stream_ended)``."""
+def _prime(events: Iterator[Any], parser: StreamParser) -> tuple[list[Any], list[str], bool]:
+    """Read events until the first text delta: ``(events read, deltas, stream ended)``."""
+    seen: list[Any] = []
     for event in events:
+        seen.append(event)
         delta = parser.feed(event)
         if delta:
-            return [delta], False
-    return [], True
+            return seen, [delta], False
+    return seen, [], True
 
 
-async def _aprime(events: AsyncIterator[Any], parser: StreamParser) -> tuple[list[str], bool]:
+async def _aprime(
+    events: AsyncIterator[Any], parser: StreamParser
+) -> tuple[list[Any], list[str], bool]:
+    seen: list[Any] = []
     async for event in events:
+        seen.append(event)
         delta = parser.feed(event)
         if delta:
-            return [delta], False
-    return [], True
+            return seen, [delta], False
+    return seen, [], True
 
