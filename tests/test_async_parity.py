@@ -14,6 +14,7 @@ PAIRS = [("complete", "acomplete"), ("stream", "astream"), ("close", "aclose")]
 @pytest.mark.parametrize(("sync", "async_"), PAIRS)
 def test_async_twin_has_same_signature(sync: str, async_: str) -> None:
     """complete/acomplete (and friends) take exactly the same arguments."""
-    assert inspect.signature(getattr(Client, sync)).parameters.keys() == inspect.signature(
-        getattr(Client, async_)
-    ).parameters.keys()
+    assert (
+        inspect.signature(getattr(Client, sync)).parameters.keys()
+        == inspect.signature(getattr(Client, async_)).parameters.keys()
+    )

@@ -12,6 +12,8 @@ Optional pieces live in subpackages: ``thinllm.sinks``, ``thinllm.pii``,
 
 from __future__ import annotations
 
+import typing as _typing
+
 from ._client import Client
 from ._events import CallEvent
 from ._prompt import Message, Prompt, Text, Tool, ToolCall, ToolResult, assistant, tool_result, user
@@ -34,17 +36,43 @@ from .errors import (
     UnsupportedOptionError,
 )
 
+if _typing.TYPE_CHECKING:
+    from ._budget import Budget
+    from ._cachelint import LintWarning, lint_prompt
+
 __version__ = "0.1.0.dev0"
+
+#: Public names whose modules load on first use, keeping ``import thinllm`` fast.
+_LAZY = {
+    "Budget": "._budget",
+    "LintWarning": "._cachelint",
+    "lint_prompt": "._cachelint",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'thinllm' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "AIDisabledError",
     "Attempt",
     "AuditWriteError",
+    "Budget",
     "BudgetExceededError",
     "CallEvent",
     "Circuit",
     "Client",
     "ConfigurationError",
+    "LintWarning",
     "Message",
     "MissingTagsError",
     "OutputValidationError",
@@ -66,6 +94,7 @@ __all__ = [
     "Usage",
     "assistant",
     "current_tags",
+    "lint_prompt",
     "tags",
     "tool_result",
     "user",

@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import _tags
 from ._call import CAPTURE_MODES, Call
@@ -39,7 +39,6 @@ from .errors import (
     PIIBlockedError,
     RequestRejectedError,
     RoutesExhaustedError,
-    ThinLLMError,
 )
 from .flags._base import coerce as coerce_flag
 from .flags._base import evaluate as evaluate_flag
@@ -52,6 +51,8 @@ if TYPE_CHECKING:
     from .pii._base import PIIPolicy, PIISession
 
 __all__ = ["Client"]
+
+T = TypeVar("T")
 
 DEFAULT_RETRY = Retry()
 DEFAULT_CIRCUIT = Circuit()
@@ -270,7 +271,9 @@ class Client:
         PII handling is not applied here: this shows the request as written.
         """
         if not isinstance(prompt, Prompt):
-            raise ConfigurationError(f"render() takes a thinllm.Prompt, got {type(prompt).__name__}")
+            raise ConfigurationError(
+                f"render() takes a thinllm.Prompt, got {type(prompt).__name__}"
+            )
         target = self._route(route) if route is not None else self.routes[0]
         spec = OutputSpec.of(output) if output is not None else None
         resolved = _tags.resolve(tags)
@@ -480,7 +483,9 @@ class Client:
     def _candidates(self, call: Call) -> Iterable[Route]:
         for route in call.routes:
             if call.pii_routes is not None and route.name not in call.pii_routes:
-                call.attempt(route, status=None, error=None, latency=0.0, skipped="pii route policy")
+                call.attempt(
+                    route, status=None, error=None, latency=0.0, skipped="pii route policy"
+                )
                 continue
             yield route
 
@@ -535,48 +540,109 @@ class Client:
         breaker.success()
         return parsed
 
-    def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
-        """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
+    def _try_route(self, call: Call, route: Route, once: Callable[[float | None, float], T]) -> T:
+        """Run ``once(timeout, t0)`` under the route's retry policy (sync).
+
+        The first attempt runs directly (no retry machinery on the happy path); only
+        after a retryable failure does tenacity take over for the remaining attempts.
+        """
+        breaker = self._breakers[route.name]
+        policy = call.retry or route.retry or self.retry
+
+        def attempt() -> T:
+            timeout = self._before_attempt(call, route, breaker)
+            return once(timeout, self._clock())
+
+        try:
+            return attempt()
+        except RetryableAttempt as exc:
+            wait = self._first_wait(call, policy, exc)
+            self._sleep(wait)
         import tenacity
 
+        for retry in tenacity.Retrying(sleep=self._sleep, **self._retry_kwargs(call, policy)):
+            with retry:
+                return attempt()
+        raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
+
+    async def _atry_route(
+        self, call: Call, route: Route, once: Callable[[float | None, float], Awaitable[T]]
+    ) -> T:
+        """Async :meth:`_try_route`."""
+        breaker = self._breakers[route.name]
+        policy = call.retry or route.retry or self.retry
+
+        async def attempt() -> T:
+            timeout = self._before_attempt(call, route, breaker)
+            return await once(timeout, self._clock())
+
+        try:
+            return await attempt()
+        except RetryableAttempt as exc:
+            wait = self._first_wait(call, policy, exc)
+            await self._asleep(wait)
+        import tenacity
+
+        async for retry in tenacity.AsyncRetrying(
+            sleep=self._asleep, **self._retry_kwargs(call, policy)
+        ):
+            with retry:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
+
+    def _first_wait(self, call: Call, policy: Retry, exc: RetryableAttempt) -> float:
+        """The wait before the second attempt, or re-raise when no retry is allowed."""
+        if policy.attempts < 2:
+            raise exc
+        wait = policy.backoff(1, exc.failure.retry_after, self._rng.random())
+        if call.deadline_at is not None and self._clock() + wait >= call.deadline_at:
+            raise exc
+        return wait
+
+    def _retry_kwargs(self, call: Call, policy: Retry) -> dict[str, Any]:
+        return tenacity_kwargs(
+            policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng, done=1
+        )
+
+    def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
+        """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
         last: BaseException | None = None
         for route in self._candidates(call):
             if route.is_async:
                 raise ConfigurationError(
                     f"route {route.name!r} holds an async client: use acomplete()/astream()"
                 )
-            breaker = self._breakers.get(route.name) or self._breaker_for(route)
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
-            policy = call.retry or route.retry or self.retry
-            retrying = tenacity.Retrying(
-                sleep=self._sleep,
-                **tenacity_kwargs(
-                    policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng
-                ),
-            )
+            breaker = self._breakers[route.name]
+
+            def once(
+                timeout: float | None,
+                t0: float,
+                route: Route = route,
+                method: Any = method,
+                kwargs: dict[str, Any] = kwargs,
+                breaker: Breaker = breaker,
+            ) -> tuple[Any, Parsed]:
+                try:
+                    raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
+                except Exception as exc:
+                    self._after_failure(call, route, breaker, exc, t0)
+                return raw, self._after_success(call, route, breaker, raw, t0)
+
             try:
-                for attempt in retrying:
-                    with attempt:
-                        timeout = self._before_attempt(call, route, breaker)
-                        t0 = self._clock()
-                        try:
-                            raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
-                        except Exception as exc:
-                            self._after_failure(call, route, breaker, exc, t0)
-                        return route, raw, self._after_success(call, route, breaker, raw, t0)
+                raw, parsed = self._try_route(call, route, once)
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
                 continue
             except _Stop as exc:
                 last = exc
                 break
-        self._exhausted(call, last)
+            return route, raw, parsed
+        raise self._exhausted(call, last)
 
     async def _asend(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (async). Raises RoutesExhaustedError when all fail."""
-        import tenacity
-
         last: BaseException | None = None
         for route in self._candidates(call):
             if not route.is_async:
@@ -584,44 +650,45 @@ class Client:
                     f"route {route.name!r} holds a sync client: use complete()/stream(), or build "
                     "the route around AsyncAnthropic/AsyncOpenAI"
                 )
-            breaker = self._breakers.get(route.name) or self._breaker_for(route)
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
-            policy = call.retry or route.retry or self.retry
-            retrying = tenacity.AsyncRetrying(
-                sleep=self._asleep,
-                **tenacity_kwargs(
-                    policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng
-                ),
-            )
+            breaker = self._breakers[route.name]
+
+            async def once(
+                timeout: float | None,
+                t0: float,
+                route: Route = route,
+                method: Any = method,
+                kwargs: dict[str, Any] = kwargs,
+                breaker: Breaker = breaker,
+            ) -> tuple[Any, Parsed]:
+                try:
+                    if timeout:
+                        raw = await method(**kwargs, timeout=timeout)
+                    else:
+                        raw = await method(**kwargs)
+                except Exception as exc:
+                    self._after_failure(call, route, breaker, exc, t0)
+                return raw, self._after_success(call, route, breaker, raw, t0)
+
             try:
-                async for attempt in retrying:
-                    with attempt:
-                        timeout = self._before_attempt(call, route, breaker)
-                        t0 = self._clock()
-                        try:
-                            if timeout:
-                                raw = await method(**kwargs, timeout=timeout)
-                            else:
-                                raw = await method(**kwargs)
-                        except Exception as exc:
-                            self._after_failure(call, route, breaker, exc, t0)
-                        return route, raw, self._after_success(call, route, breaker, raw, t0)
+                raw, parsed = await self._atry_route(call, route, once)
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
                 continue
             except _Stop as exc:
                 last = exc
                 break
-        self._exhausted(call, last)
+            return route, raw, parsed
+        raise self._exhausted(call, last)
 
     def _breaker_for(self, route: Route) -> Breaker:
         breaker = Breaker(route.circuit or self.circuit)
         self._breakers.setdefault(route.name, breaker)
         return self._breakers[route.name]
 
-    def _exhausted(self, call: Call, last: BaseException | None) -> NoReturn:
-        """Raise the error that says which routes failed and why."""
+    def _exhausted(self, call: Call, last: BaseException | None) -> RoutesExhaustedError:
+        """The error that says which routes failed and why (chained to the vendor error)."""
         cause = last.__cause__ if last is not None and last.__cause__ is not None else last
         rejected = isinstance(last, _Stop) and str(last) != "deadline"
         summary = _summarise(call.attempts)
@@ -640,7 +707,9 @@ class Client:
         else:
             message = f"every route failed: {summary}"
         error_cls = RequestRejectedError if rejected else RoutesExhaustedError
-        raise error_cls(message, call.attempts) from cause
+        error = error_cls(message, call.attempts)
+        error.__cause__ = cause
+        return error
 
     # ----------------------------------------------------------------- after the call
 
@@ -827,4 +896,3 @@ def _prefix_watch() -> Any:
     except ImportError:  # pragma: no cover - while the module is absent
         return None
     return PrefixWatch()
-

@@ -8,6 +8,7 @@ from .errors import AuditWriteError
 
 __all__ = ["Delivery"]
 
+
 class Delivery:
     """Delivers events to sinks: fail-open by default, fail-closed on request.
 

@@ -129,7 +129,7 @@ class Tool:
             schema = {"type": "object", "properties": {}}
         if not isinstance(schema, Mapping) or schema.get("type") != "object":
             raise ConfigurationError(
-                f"tool {name!r}: 'parameters' must be a JSON Schema with \"type\": \"object\""
+                f'tool {name!r}: \'parameters\' must be a JSON Schema with "type": "object"'
             )
         return cls(name, str(value.get("description", "")), dict(schema))
 
@@ -240,7 +240,12 @@ class Prompt:
     def texts(self) -> list[str]:
         """Every text the vendor would receive, in order (for scanning and lints)."""
         out: list[str] = []
-        self.map_text(lambda s: out.append(s) or s)
+
+        def collect(text: str) -> str:
+            out.append(text)
+            return text
+
+        self.map_text(collect)
         return out
 
     def static_hash(self) -> str:
@@ -345,4 +350,3 @@ def _check_text(value: object, where: str) -> None:
 
 def _short(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[: n - 1] + "…")
-

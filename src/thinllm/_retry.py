@@ -143,20 +143,23 @@ def tenacity_kwargs(
     deadline_at: float | None,
     clock: Callable[[], float],
     rng: random.Random,
+    done: int = 0,
 ) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` implementing ``policy``.
 
-    Kept here so the sync and async loops build identical policies.
+    ``done`` is how many attempts already ran before tenacity took over (the client
+    makes the first attempt without any retry machinery). Kept here so the sync and
+    async loops build identical policies.
     """
     import tenacity
 
     def wait(state: Any) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         retry_after = exc.failure.retry_after if isinstance(exc, RetryableAttempt) else None
-        return policy.backoff(state.attempt_number, retry_after, rng.random())
+        return policy.backoff(state.attempt_number + done, retry_after, rng.random())
 
     def stop(state: Any) -> bool:
-        if state.attempt_number >= policy.attempts:
+        if state.attempt_number + done >= policy.attempts:
             return True
         return deadline_at is not None and clock() + state.upcoming_sleep >= deadline_at
 

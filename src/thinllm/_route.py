@@ -100,7 +100,10 @@ class Route:
         return sdk
 
     def __repr__(self) -> str:
-        return f"Route({self.name!r}, provider={self.provider!r}, model={self.model!r}, api={self.api!r})"
+        return (
+            f"Route({self.name!r}, provider={self.provider!r}, model={self.model!r}, "
+            f"api={self.api!r})"
+        )
 
 
 def _infer_region(client: Any, defaults: Mapping[str, Any]) -> str | None:

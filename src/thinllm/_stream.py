@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._reply import Reply
-from ._retry import RetryableAttempt, tenacity_kwargs
+from ._retry import RetryableAttempt
 from .errors import ConfigurationError, StreamInterruptedError
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ class _StreamBase:
     def _finish(self, *, abandoned: bool) -> None:
         """Record the call as answered (completely, or as far as the caller read)."""
         client, call = self._client, self._call
-        assert self._route is not None and self._parser is not None
+        assert self._route is not None
+        assert self._parser is not None
         parsed: Parsed = self._parser.result()
         if abandoned:
             parsed.finish_reason = "abandoned"
@@ -113,7 +114,8 @@ class _StreamBase:
     def _interrupted(self, exc: BaseException) -> StreamInterruptedError:
         """Record a stream that failed after text reached the caller."""
         client, call = self._client, self._call
-        assert self._route is not None and self._parser is not None
+        assert self._route is not None
+        assert self._parser is not None
         parsed = self._parser.result()
         last = call.attempts[-1]
         from dataclasses import replace
@@ -228,53 +230,53 @@ class Stream(_StreamBase):
 
     def _open(self) -> None:
         """Open the first stream that yields text, retrying and rerouting before it does."""
-        import tenacity
-
         from ._client import _NextRoute, _Stop
 
         client, call = self._client, self._call
         last: BaseException | None = None
         for route in client._candidates(call):
             if route.is_async:
-                raise ConfigurationError(f"route {route.name!r} holds an async client: use astream()")
-            breaker = client._breakers[route.name]
+                raise ConfigurationError(
+                    f"route {route.name!r} holds an async client: use astream()"
+                )
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
-            policy = call.retry or route.retry or client.retry
-            retrying = tenacity.Retrying(
-                sleep=client._sleep,
-                **tenacity_kwargs(
-                    policy, deadline_at=call.deadline_at, clock=client._clock, rng=client._rng
-                ),
-            )
+            breaker = client._breakers[route.name]
+
+            def once(
+                timeout: float | None,
+                t0: float,
+                route: Route = route,
+                method: Any = method,
+                kwargs: dict[str, Any] = kwargs,
+                breaker: Any = breaker,
+            ) -> None:
+                vendor = None
+                try:
+                    vendor = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
+                    events = iter(vendor)
+                    parser = route.adapter.stream_parser()
+                    buffered, pending, ended = _prime(events, parser)
+                except Exception as exc:
+                    if vendor is not None:
+                        vendor.close()
+                    client._after_failure(call, route, breaker, exc, t0)
+                call.attempt(route, status=200, error=None, latency=client._clock() - t0)
+                breaker.success()
+                self._route, self._vendor, self._events = route, vendor, events
+                self._parser, self._pending, self._ended = parser, pending, ended
+                self._buffered_events = buffered
+
             try:
-                for attempt in retrying:
-                    with attempt:
-                        timeout = client._before_attempt(call, route, breaker)
-                        t0 = client._clock()
-                        vendor = None
-                        try:
-                            vendor = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
-                            events = iter(vendor)
-                            parser = route.adapter.stream_parser()
-                            buffered, pending, ended = _prime(events, parser)
-                        except Exception as exc:
-                            if vendor is not None:
-                                vendor.close()
-                            client._after_failure(call, route, breaker, exc, t0)
-                        call.attempt(route, status=200, error=None, latency=client._clock() - t0)
-                        breaker.success()
-                        self._route, self._vendor, self._events = route, vendor, events
-                        self._parser, self._pending, self._ended = parser, pending, ended
-                        self._buffered_events = buffered
-                        return
+                client._try_route(call, route, once)
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
                 continue
             except _Stop as exc:
                 last = exc
                 break
-        client._exhausted(call, last)
+            return
+        raise client._exhausted(call, last)
 
 
 class AsyncStream(_StreamBase):
@@ -354,8 +356,6 @@ class AsyncStream(_StreamBase):
                     await result
 
     async def _open(self) -> None:
-        import tenacity
-
         from ._client import _NextRoute, _Stop
 
         client, call = self._client, self._call
@@ -363,47 +363,47 @@ class AsyncStream(_StreamBase):
         for route in client._candidates(call):
             if not route.is_async:
                 raise ConfigurationError(f"route {route.name!r} holds a sync client: use stream()")
-            breaker = client._breakers[route.name]
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
-            policy = call.retry or route.retry or client.retry
-            retrying = tenacity.AsyncRetrying(
-                sleep=client._asleep,
-                **tenacity_kwargs(
-                    policy, deadline_at=call.deadline_at, clock=client._clock, rng=client._rng
-                ),
-            )
+            breaker = client._breakers[route.name]
+
+            async def once(
+                timeout: float | None,
+                t0: float,
+                route: Route = route,
+                method: Any = method,
+                kwargs: dict[str, Any] = kwargs,
+                breaker: Any = breaker,
+            ) -> None:
+                vendor = None
+                try:
+                    if timeout:
+                        vendor = await method(**kwargs, timeout=timeout)
+                    else:
+                        vendor = await method(**kwargs)
+                    events = vendor.__aiter__()
+                    parser = route.adapter.stream_parser()
+                    buffered, pending, ended = await _aprime(events, parser)
+                except Exception as exc:
+                    if vendor is not None:
+                        await vendor.close()
+                    client._after_failure(call, route, breaker, exc, t0)
+                call.attempt(route, status=200, error=None, latency=client._clock() - t0)
+                breaker.success()
+                self._route, self._vendor, self._events = route, vendor, events
+                self._parser, self._pending, self._ended = parser, pending, ended
+                self._buffered_events = buffered
+
             try:
-                async for attempt in retrying:
-                    with attempt:
-                        timeout = client._before_attempt(call, route, breaker)
-                        t0 = client._clock()
-                        vendor = None
-                        try:
-                            if timeout:
-                                vendor = await method(**kwargs, timeout=timeout)
-                            else:
-                                vendor = await method(**kwargs)
-                            events = vendor.__aiter__()
-                            parser = route.adapter.stream_parser()
-                            buffered, pending, ended = await _aprime(events, parser)
-                        except Exception as exc:
-                            if vendor is not None:
-                                await vendor.close()
-                            client._after_failure(call, route, breaker, exc, t0)
-                        call.attempt(route, status=200, error=None, latency=client._clock() - t0)
-                        breaker.success()
-                        self._route, self._vendor, self._events = route, vendor, events
-                        self._parser, self._pending, self._ended = parser, pending, ended
-                        self._buffered_events = buffered
-                        return
+                await client._atry_route(call, route, once)
             except (RetryableAttempt, _NextRoute) as exc:
                 last = exc
                 continue
             except _Stop as exc:
                 last = exc
                 break
-        client._exhausted(call, last)
+            return
+        raise client._exhausted(call, last)
 
 
 def _prime(events: Iterator[Any], parser: StreamParser) -> tuple[list[Any], list[str], bool]:
@@ -427,4 +427,3 @@ async def _aprime(
         if delta:
             return seen, [delta], False
     return seen, [], True
-

@@ -35,12 +35,16 @@ _STATIC_FIELDS = ("system", "instructions", "tools")
 
 def wrap(client: Client, vendor: Any, *, name: str | None = None) -> Any:
     """A governed stand-in for ``vendor`` (see :meth:`thinllm.Client.wrap`)."""
-    provider, is_async, api = detect(vendor)
+    _, is_async, api = detect(vendor)
     if api == "messages":
         return _Proxy(vendor, {"messages": _Create(client, vendor, "messages", name, is_async)})
     chat = _Proxy(
         vendor.chat,
-        {"completions": _Create(client, vendor, "chat", name, is_async, owner=vendor.chat.completions)},
+        {
+            "completions": _Create(
+                client, vendor, "chat", name, is_async, owner=vendor.chat.completions
+            )
+        },
     )
     return _Proxy(
         vendor, {"chat": chat, "responses": _Create(client, vendor, "responses", name, is_async)}
@@ -358,7 +362,9 @@ def _restore_event(event: Any, api: str, stream: Any) -> list[Any]:
         event.delta = restorer.feed(event.delta)
     elif kind == "response.output_text.done":
         tail = restorer.flush()
-        event.text = stream._call.pii.restore(event.text)
+        session = stream._call.pii
+        assert session is not None  # a restorer exists only with a pseudonymizing session
+        event.text = session.restore(event.text)
         if tail:
             extra = event.model_copy(update={"type": "response.output_text.delta", "delta": tail})
             return [extra, event]

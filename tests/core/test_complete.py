@@ -29,7 +29,11 @@ POLICY = "Refunds are allowed within 30 days of purchase. " * 120
 
 
 def triage(ticket: str = "My parcel never arrived") -> Prompt:
-    return Prompt("You triage support tickets. Answer with one label.", context=[POLICY], messages=[user(ticket)])
+    return Prompt(
+        "You triage support tickets. Answer with one label.",
+        context=[POLICY],
+        messages=[user(ticket)],
+    )
 
 
 def no_sleep(_: float) -> None:
@@ -43,11 +47,16 @@ class TestComplete:
         client = Client([Route(fake.anthropic(), model="claude-sonnet-5-5")], sinks=[sink])
         reply = client.complete(triage(), max_tokens=16)
         assert (reply.text, reply.value, reply.route, reply.outcome) == (
-            "shipping", "shipping", "claude-sonnet-5-5", "ok",
+            "shipping",
+            "shipping",
+            "claude-sonnet-5-5",
+            "ok",
         )
-        assert len(reply.attempts) == 1 and reply.attempts[0].ok
+        assert len(reply.attempts) == 1
+        assert reply.attempts[0].ok
         assert type(reply.raw).__module__.startswith("anthropic.types")
-        assert isinstance(reply.cost, Decimal) and reply.cost > 0
+        assert isinstance(reply.cost, Decimal)
+        assert reply.cost > 0
         assert [reply.call_id] == [e.call_id for e in sink.events]
 
     def test_second_call_reads_the_cache_and_costs_less(self, fake: FakeVendor) -> None:
@@ -66,7 +75,9 @@ class TestComplete:
         reply = client.complete(triage("two"), max_tokens=16)
         native = reply.raw.usage
         assert reply.usage.input_tokens == (
-            native.input_tokens + native.cache_read_input_tokens + native.cache_creation_input_tokens
+            native.input_tokens
+            + native.cache_read_input_tokens
+            + native.cache_creation_input_tokens
         )
 
     def test_openai_cached_tokens_are_not_double_counted(self, fake: FakeVendor) -> None:
@@ -84,7 +95,9 @@ class TestComplete:
         client = Client([Route(fake.async_openai(), model="gpt-6.1-terra")], sinks=[sink])
 
         async def main() -> list[str]:
-            replies = await asyncio.gather(*(client.acomplete(triage(str(i)), max_tokens=8) for i in range(5)))
+            replies = await asyncio.gather(
+                *(client.acomplete(triage(str(i)), max_tokens=8) for i in range(5))
+            )
             return [r.text for r in replies]
 
         assert asyncio.run(main()) == ["billing"] * 5
@@ -120,7 +133,9 @@ class TestNoHiddenRetries:
 
 
 class TestTags:
-    def test_missing_required_tags_block_before_sending(self, fake: FakeVendor, sink: MemorySink) -> None:
+    def test_missing_required_tags_block_before_sending(
+        self, fake: FakeVendor, sink: MemorySink
+    ) -> None:
         """A call without the required tags raises MissingTagsError, sends nothing, and is still audited."""
         client = Client(
             [Route(fake.anthropic(), model="claude-sonnet-5-5")],
@@ -132,12 +147,18 @@ class TestTags:
         assert fake.requests == []
         assert [(e.outcome, e.error["type"]) for e in sink.events] == [("blocked", "missing_tags")]
 
-    def test_ambient_tags_merge_under_explicit_ones(self, fake: FakeVendor, sink: MemorySink) -> None:
+    def test_ambient_tags_merge_under_explicit_ones(
+        self, fake: FakeVendor, sink: MemorySink
+    ) -> None:
         """with thinllm.tags(...) sets tags for a block; explicit tags= win per key."""
         client = Client([Route(fake.anthropic(), model="claude-sonnet-5-5")], sinks=[sink])
         with tags(user="alice", workflow="triage", cost_center="cs-eu"):
             client.complete(triage(), tags=Tags(workflow="refunds"), max_tokens=8)
-        assert sink.events[0].tags == {"user": "alice", "workflow": "refunds", "cost_center": "cs-eu"}
+        assert sink.events[0].tags == {
+            "user": "alice",
+            "workflow": "refunds",
+            "cost_center": "cs-eu",
+        }
 
     def test_ambient_tags_follow_asyncio_tasks(self, fake: FakeVendor, sink: MemorySink) -> None:
         """Each task keeps its own ambient tags (contextvars semantics)."""
@@ -165,18 +186,28 @@ class TestTags:
             pytest.param("none", None, id="none"),
         ],
     )
-    def test_user_tag_reaches_vendor_fields(self, fake: FakeVendor, send_user: str, expected: str | None) -> None:
+    def test_user_tag_reaches_vendor_fields(
+        self, fake: FakeVendor, send_user: str, expected: str | None
+    ) -> None:
         """The user tag goes to metadata.user_id / safety_identifier: hashed by default, or as asked."""
         client = Client(
-            [Route(fake.anthropic(), model="claude-sonnet-5-5"), Route(fake.openai(), model="gpt-6.1-terra")],
+            [
+                Route(fake.anthropic(), model="claude-sonnet-5-5"),
+                Route(fake.openai(), model="gpt-6.1-terra"),
+            ],
             send_user=send_user,
         )
         client.complete(triage(), tags=Tags(user="alice"), max_tokens=8)
         client.complete(triage(), tags=Tags(user="alice"), max_tokens=8, route="gpt-6.1-terra")
         anthropic_body, openai_body = fake.requests[0].body, fake.requests[1].body
-        got = [anthropic_body.get("metadata", {}).get("user_id"), openai_body.get("safety_identifier")]
+        got = [
+            anthropic_body.get("metadata", {}).get("user_id"),
+            openai_body.get("safety_identifier"),
+        ]
         if expected == "hashed":
-            assert got[0] == got[1] and got[0] is not None and got[0] != "alice" and len(got[0]) == 32
+            assert (
+                got[0] == got[1] and got[0] is not None and got[0] != "alice" and len(got[0]) == 32
+            )
         else:
             assert got == [expected, expected]
 
@@ -200,7 +231,9 @@ class TestStructuredOutput:
         field = {"messages": "output_config", "chat": "response_format", "responses": "text"}[api]
         assert "json_schema" in json.dumps(body[field])
 
-    def test_invalid_output_raises_with_the_raw_text(self, fake: FakeVendor, sink: MemorySink) -> None:
+    def test_invalid_output_raises_with_the_raw_text(
+        self, fake: FakeVendor, sink: MemorySink
+    ) -> None:
         """A reply that does not validate raises OutputValidationError carrying the text; no silent re-ask."""
         fake.reply("not json at all")
         client = Client([Route(fake.openai(), model="gpt-6.1-terra")], sinks=[sink])
@@ -215,16 +248,26 @@ class TestTools:
     @pytest.mark.parametrize("api", ["messages", "chat", "responses"])
     def test_tool_calls_come_back_normalized(self, fake: FakeVendor, api: str) -> None:
         """A tool call from any API is a ToolCall with a name and parsed arguments."""
-        fake.reply(FakeReply(tool_calls=[{"name": "lookup_order", "arguments": {"order_id": "A1"}}]))
+        fake.reply(
+            FakeReply(tool_calls=[{"name": "lookup_order", "arguments": {"order_id": "A1"}}])
+        )
         vendor = fake.anthropic() if api == "messages" else fake.openai()
         model = "claude-sonnet-5-5" if api == "messages" else "gpt-6.1-terra"
         client = Client([Route(vendor, model=model, api=api)])
         prompt = Prompt(
             messages=["Where is A1?"],
-            tools=[Tool("lookup_order", "Find an order", {"type": "object", "properties": {"order_id": {"type": "string"}}})],
+            tools=[
+                Tool(
+                    "lookup_order",
+                    "Find an order",
+                    {"type": "object", "properties": {"order_id": {"type": "string"}}},
+                )
+            ],
         )
         reply = client.complete(prompt, max_tokens=32)
-        assert [(c.name, dict(c.arguments)) for c in reply.tool_calls] == [("lookup_order", {"order_id": "A1"})]
+        assert [(c.name, dict(c.arguments)) for c in reply.tool_calls] == [
+            ("lookup_order", {"order_id": "A1"})
+        ]
         assert reply.tool_calls[0].id
 
 

@@ -51,10 +51,17 @@ class TestPromptValidation:
     def test_tool_dicts_in_vendor_shapes_are_accepted(self) -> None:
         """Anthropic-style and OpenAI-style tool dicts both become the neutral Tool."""
         schema = {"type": "object", "properties": {"id": {"type": "string"}}}
-        a = Prompt(messages=["hi"], tools=[{"name": "t", "description": "d", "input_schema": schema}])
+        a = Prompt(
+            messages=["hi"], tools=[{"name": "t", "description": "d", "input_schema": schema}]
+        )
         o = Prompt(
             messages=["hi"],
-            tools=[{"type": "function", "function": {"name": "t", "description": "d", "parameters": schema}}],
+            tools=[
+                {
+                    "type": "function",
+                    "function": {"name": "t", "description": "d", "parameters": schema},
+                }
+            ],
         )
         assert a.tools == o.tools == (Tool("t", "d", schema),)
 
@@ -71,13 +78,22 @@ class TestStaticHash:
         [
             pytest.param(Prompt(system="S2", context=["doc"], messages=["one"]), id="system"),
             pytest.param(Prompt(system="S", context=["doc2"], messages=["one"]), id="context"),
-            pytest.param(Prompt(system="S", context=["doc"], examples=[("q", "a")], messages=["one"]), id="examples"),
-            pytest.param(Prompt(system="S", context=["doc"], tools=[Tool("t", "d")], messages=["one"]), id="tools"),
+            pytest.param(
+                Prompt(system="S", context=["doc"], examples=[("q", "a")], messages=["one"]),
+                id="examples",
+            ),
+            pytest.param(
+                Prompt(system="S", context=["doc"], tools=[Tool("t", "d")], messages=["one"]),
+                id="tools",
+            ),
         ],
     )
     def test_changing_any_static_part_changes_the_hash(self, other: Prompt) -> None:
         """A changed static part is visible as a new prompt_hash (a cache miss to expect)."""
-        assert Prompt(system="S", context=["doc"], messages=["one"]).static_hash() != other.static_hash()
+        assert (
+            Prompt(system="S", context=["doc"], messages=["one"]).static_hash()
+            != other.static_hash()
+        )
 
     def test_with_messages_keeps_the_static_prefix(self) -> None:
         """with_messages() swaps the dynamic part only."""

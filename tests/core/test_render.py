@@ -53,9 +53,25 @@ def leaves(value: Any) -> list[str]:
 
 
 STRUCTURAL = {
-    "user", "assistant", "system", "tool", "text", "ephemeral", "1h", "object", "string",
-    "function", "tool_use", "tool_result", "input_text", "output_text", "function_call",
-    "function_call_output", "order_id", "any", "auto",
+    "user",
+    "assistant",
+    "system",
+    "tool",
+    "text",
+    "ephemeral",
+    "1h",
+    "object",
+    "string",
+    "function",
+    "tool_use",
+    "tool_result",
+    "input_text",
+    "output_text",
+    "function_call",
+    "function_call_output",
+    "order_id",
+    "any",
+    "auto",
 }
 
 
@@ -74,7 +90,9 @@ class TestAnthropicRender:
         assert kw["tools"][0]["input_schema"] == dict(LOOKUP.parameters)
         assert [m["role"] for m in kw["messages"]] == ["user", "assistant", "user"]
         markers = [
-            path for path, block in _blocks(kw) if isinstance(block, dict) and "cache_control" in block
+            path
+            for path, block in _blocks(kw)
+            if isinstance(block, dict) and "cache_control" in block
         ]
         assert markers == ["messages[1]"]  # the last example closes the static prefix
         assert kw["messages"][1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
@@ -90,7 +108,9 @@ class TestAnthropicRender:
         """A prefix under the vendor's minimum cacheable length is not marked (it would not cache)."""
         client = routes(fake)
         auto = client.render(Prompt("Be brief.", messages=["q"]), route="claude", max_tokens=8)
-        forced = client.render(Prompt("Be brief.", messages=["q"], cache=True), route="claude", max_tokens=8)
+        forced = client.render(
+            Prompt("Be brief.", messages=["q"], cache=True), route="claude", max_tokens=8
+        )
         assert "cache_control" not in json.dumps(auto)
         assert forced["system"][-1]["cache_control"] == {"type": "ephemeral"}
 
@@ -107,7 +127,12 @@ class TestAnthropicRender:
         )
         kw = routes(fake).render(prompt, route="claude", max_tokens=64)
         assert kw["messages"][1]["content"] == [
-            {"type": "tool_use", "id": "call_1", "name": "lookup_order", "input": {"order_id": "A1"}}
+            {
+                "type": "tool_use",
+                "id": "call_1",
+                "name": "lookup_order",
+                "input": {"order_id": "A1"},
+            }
         ]
         assert kw["messages"][2] == {
             "role": "user",
@@ -133,12 +158,16 @@ class TestAnthropicRender:
 
 class TestOpenAIRender:
     @pytest.mark.parametrize("route", ["chat", "responses"])
-    def test_static_prefix_leads_and_cache_key_is_stable(self, fake: FakeVendor, route: str) -> None:
+    def test_static_prefix_leads_and_cache_key_is_stable(
+        self, fake: FakeVendor, route: str
+    ) -> None:
         """System and context come first; prompt_cache_key depends only on the static prefix."""
         client = routes(fake)
         a = client.render(Prompt("S", context=["doc"], messages=["one"]), route=route, max_tokens=5)
         b = client.render(Prompt("S", context=["doc"], messages=["two"]), route=route, max_tokens=5)
-        c = client.render(Prompt("S2", context=["doc"], messages=["one"]), route=route, max_tokens=5)
+        c = client.render(
+            Prompt("S2", context=["doc"], messages=["one"]), route=route, max_tokens=5
+        )
         assert a["prompt_cache_key"] == b["prompt_cache_key"] != c["prompt_cache_key"]
         first = (a["messages"] if route == "chat" else a["input"])[0]
         assert first["role"] == "system"
@@ -164,9 +193,17 @@ class TestOpenAIRender:
         resp = client.render(p, route="responses")["tools"][0]
         assert chat == {
             "type": "function",
-            "function": {"name": "lookup_order", "description": LOOKUP.description, "parameters": dict(LOOKUP.parameters)},
+            "function": {
+                "name": "lookup_order",
+                "description": LOOKUP.description,
+                "parameters": dict(LOOKUP.parameters),
+            },
         }
-        assert (resp["type"], resp["name"], resp["parameters"]) == ("function", "lookup_order", dict(LOOKUP.parameters))
+        assert (resp["type"], resp["name"], resp["parameters"]) == (
+            "function",
+            "lookup_order",
+            dict(LOOKUP.parameters),
+        )
 
 
 class TestBadInput:
@@ -213,20 +250,36 @@ class TestBadInput:
 
 class TestWire:
     @pytest.mark.parametrize("route", ["claude", "chat", "responses"])
-    def test_request_on_the_wire_is_the_rendered_request(self, fake: FakeVendor, route: str) -> None:
+    def test_request_on_the_wire_is_the_rendered_request(
+        self, fake: FakeVendor, route: str
+    ) -> None:
         """What the vendor receives equals render(): no hidden field, no rewritten text."""
         client = routes(fake)
-        prompt = Prompt("You triage.", context=[LONG_POLICY], messages=["Refund please"], tools=[LOOKUP])
+        prompt = Prompt(
+            "You triage.", context=[LONG_POLICY], messages=["Refund please"], tools=[LOOKUP]
+        )
         tags = Tags(user="alice@example.com")
         client.complete(prompt, tags=tags, route=route, max_tokens=32)
         sent = fake.requests[-1].body
-        assert json.loads(json.dumps(client.render(prompt, route=route, tags=tags, max_tokens=32))) == sent
+        assert (
+            json.loads(json.dumps(client.render(prompt, route=route, tags=tags, max_tokens=32)))
+            == sent
+        )
 
     @pytest.mark.parametrize("route", ["claude", "chat", "responses"])
-    def test_only_user_text_plus_cache_markers_and_tag_fields(self, fake: FakeVendor, route: str) -> None:
+    def test_only_user_text_plus_cache_markers_and_tag_fields(
+        self, fake: FakeVendor, route: str
+    ) -> None:
         """Every string on the wire is the user's text, the model, a cache marker or the hashed user."""
         client = routes(fake)
-        texts = {"You triage.", LONG_POLICY, "Refund please", "shipping", "Where is it?", LOOKUP.description}
+        texts = {
+            "You triage.",
+            LONG_POLICY,
+            "Refund please",
+            "shipping",
+            "Where is it?",
+            LOOKUP.description,
+        }
         prompt = Prompt(
             "You triage.",
             context=[LONG_POLICY],
@@ -237,7 +290,9 @@ class TestWire:
         client.complete(prompt, tags=Tags(user="alice@example.com"), route=route, max_tokens=32)
         body = fake.requests[-1].body
         hashed_user = hashlib.sha256(b"alice@example.com").hexdigest()[:32]
-        allowed = texts | STRUCTURAL | {"gpt-6.1-terra", "claude-sonnet-5-5", "lookup_order", hashed_user}
+        allowed = (
+            texts | STRUCTURAL | {"gpt-6.1-terra", "claude-sonnet-5-5", "lookup_order", hashed_user}
+        )
         allowed.add(prompt.static_hash())
         assert set(leaves(body)) - allowed == set()
         assert "alice@example.com" not in fake.requests[-1].raw_body.decode()

@@ -28,7 +28,11 @@ class TestWrap:
         )
         assert type(message).__name__ == "Message" and message.content[0].text == "hello"
         event = sink.events[0]
-        assert (event.tags, event.provider, event.outcome) == ({"user": "bob", "workflow": "notebook"}, "anthropic", "ok")
+        assert (event.tags, event.provider, event.outcome) == (
+            {"user": "bob", "workflow": "notebook"},
+            "anthropic",
+            "ok",
+        )
         assert event.cost_usd is not None
         assert "tags" not in fake.requests[0].body
 
@@ -39,14 +43,18 @@ class TestWrap:
         wrapped = governed(fake, sink).wrap(fake.openai())
         with tags(user="carol"):
             if api == "chat":
-                out = wrapped.chat.completions.create(model="gpt-6.1-terra", messages=[{"role": "user", "content": "hi"}])
+                out = wrapped.chat.completions.create(
+                    model="gpt-6.1-terra", messages=[{"role": "user", "content": "hi"}]
+                )
                 assert out.choices[0].message.content == "hello"
             else:
                 out = wrapped.responses.create(model="gpt-6.1-terra", input="hi")
                 assert out.output_text == "hello"
         assert [e.tags["user"] for e in sink.events] == ["carol"]
 
-    def test_native_stream_is_recorded_when_it_ends(self, fake: FakeVendor, sink: MemorySink) -> None:
+    def test_native_stream_is_recorded_when_it_ends(
+        self, fake: FakeVendor, sink: MemorySink
+    ) -> None:
         """stream=True yields the vendor's own events and records usage at the end."""
         fake.reply("streamed text")
         wrapped = governed(fake, sink).wrap(fake.openai())
@@ -64,17 +72,23 @@ class TestWrap:
         """A wrapped call is retried by thinllm; the vendor sees exactly the recorded attempts."""
         fake.fail(Fault.overloaded(), times=1)
         wrapped = governed(fake, sink, sleep=lambda _: None).wrap(fake.anthropic())
-        wrapped.messages.create(model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        wrapped.messages.create(
+            model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+        )
         assert len(fake.requests) == 2 == len(sink.events[0].attempts)
 
     def test_flag_and_required_tags_apply(self, fake: FakeVendor, sink: MemorySink) -> None:
         """The kill switch and required tags stop native calls before the vendor is contacted."""
         wrapped = governed(fake, sink, flag=False).wrap(fake.anthropic())
         with pytest.raises(AIDisabledError):
-            wrapped.messages.create(model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+            wrapped.messages.create(
+                model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+            )
         strict = governed(fake, sink, require_tags=("workflow",)).wrap(fake.anthropic())
         with pytest.raises(MissingTagsError):
-            strict.messages.create(model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+            strict.messages.create(
+                model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+            )
         assert fake.requests == []
         assert [e.outcome for e in sink.events] == ["disabled", "blocked"]
 
@@ -85,7 +99,11 @@ class TestWrap:
         wrapped = client.wrap(fake.async_anthropic())
 
         async def main() -> str:
-            m = await wrapped.messages.create(model="claude-sonnet-5-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+            m = await wrapped.messages.create(
+                model="claude-sonnet-5-5",
+                max_tokens=8,
+                messages=[{"role": "user", "content": "hi"}],
+            )
             return str(m.content[0].text)
 
         assert asyncio.run(main()) == "hi back"

@@ -50,6 +50,11 @@ class PIISession(Protocol):
 
     #: Entity type -> number of values found so far in outgoing texts.
     counts: dict[str, int]
+    #: The action this call takes (``"redact"``, ``"pseudonymize"``, ``"route"``,
+    #: ``"block"`` or ``"detect"``); read it here, since ``ByTag`` decides per call.
+    action: str
+    #: For ``"route"``: the names of the routes this call may use.
+    routes: tuple[str, ...]
 
     def outgoing(self, text: str, /) -> str:
         """The text as it may be sent to the vendor under this policy (counts what it finds)."""

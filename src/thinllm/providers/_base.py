@@ -130,9 +130,10 @@ def detect(client: object) -> tuple[str, bool, str]:
             return "azure.ai.openai", is_async, "chat"
         return "openai", is_async, "chat"
     raise ConfigurationError(
-        f"unknown route type {cls.__module__}.{cls.__name__}: a Route wraps an anthropic.Anthropic, "
-        "AsyncAnthropic, AnthropicBedrock, AnthropicVertex, openai.OpenAI, AsyncOpenAI or "
-        "AzureOpenAI client (any OpenAI-compatible server works through openai.OpenAI(base_url=...))"
+        f"unknown route type {cls.__module__}.{cls.__name__}: a Route wraps an "
+        "anthropic.Anthropic, AsyncAnthropic, AnthropicBedrock, AnthropicVertex, openai.OpenAI, "
+        "AsyncOpenAI or AzureOpenAI client (any OpenAI-compatible server works through "
+        "openai.OpenAI(base_url=...))"
     )
 
 
@@ -176,9 +177,7 @@ def apply_options(
                 option=name,
                 route=api,
             )
-        if convert and name in convert:
-            value = convert[name](value)
-        kwargs[target] = value
+        kwargs[target] = convert[name](value) if convert and name in convert else value
 
 
 def check_max_tokens(value: Any) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
@@ -19,30 +20,18 @@ from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, paramete
 
 __all__ = ["AnthropicMessages", "min_cache_tokens"]
 
-#: Minimum cacheable prefix per model family (tokens); shorter prefixes silently don't cache.
-_MIN_CACHE = (
-    ("claude-opus-5", 512),
-    ("claude-fable-5", 512),
-    ("claude-mythos-5", 512),
-    ("claude-opus-4-8", 1024),
-    ("claude-opus-4-7", 2048),
-    ("claude-mythos", 2048),
-    ("claude-opus-4-6", 4096),
-    ("claude-opus-4-5", 4096),
-    ("claude-haiku-4-5", 4096),
-)
 _CHARS_PER_TOKEN = 3.0  # deliberately low: over-estimating tokens only costs an unused marker
 
 _MANAGED = ("model", "messages", "system", "tools", "stream", "metadata", "output_config")
 _RENAME = {"stop": "stop_sequences"}
 
 
+@lru_cache(maxsize=256)
 def min_cache_tokens(model: str) -> int:
-    """The smallest prefix (in tokens) Anthropic caches for ``model``."""
-    for prefix, tokens in _MIN_CACHE:
-        if model.startswith(prefix):
-            return tokens
-    return 1024
+    """The smallest prefix (in tokens) Anthropic caches for ``model`` (one table: cache lint's)."""
+    from .._cachelint import min_cacheable_tokens
+
+    return min_cacheable_tokens(model)[0]
 
 
 def _tool_choice(value: Any) -> Any:
@@ -246,9 +235,7 @@ class _StreamParser:
                 self._text.append(delta.text)
                 return str(delta.text)
             if delta.type == "input_json_delta":
-                self._tools.setdefault(event.index, {"json": []})["json"].append(
-                    delta.partial_json
-                )
+                self._tools.setdefault(event.index, {"json": []})["json"].append(delta.partial_json)
         elif kind == "content_block_start":
             block = event.content_block
             if getattr(block, "type", None) == "tool_use":

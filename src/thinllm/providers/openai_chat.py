@@ -56,11 +56,15 @@ def usage_of(u: Any) -> Usage:
     details = getattr(u, "prompt_tokens_details", None)
     read = (getattr(details, "cached_tokens", None) or 0) if details else 0
     write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
+    ttl = getattr(details, "cache_write_tokens_details", None) if details else None
+    write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
     return Usage(
         input_tokens=getattr(u, "prompt_tokens", 0) or 0,
         output_tokens=getattr(u, "completion_tokens", 0) or 0,
         cache_read_tokens=read,
         cache_write_tokens=write,
+        # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
+        cache_write_1h_tokens=write_long,
     )
 
 

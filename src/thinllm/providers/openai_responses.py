@@ -37,11 +37,15 @@ def usage_of(u: Any) -> Usage:
     details = getattr(u, "input_tokens_details", None)
     read = (getattr(details, "cached_tokens", None) or 0) if details else 0
     write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
+    ttl = getattr(details, "cache_write_tokens_details", None) if details else None
+    write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
     return Usage(
         input_tokens=getattr(u, "input_tokens", 0) or 0,
         output_tokens=getattr(u, "output_tokens", 0) or 0,
         cache_read_tokens=read,
         cache_write_tokens=write,
+        # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
+        cache_write_1h_tokens=write_long,
     )
 
 
@@ -190,4 +194,6 @@ class _StreamParser:
     def result(self) -> Parsed:
         if self._final is not None:
             return self._adapter.parse(self._final)
-        return Parsed(text="".join(self._text), usage=Usage(), response_id=self._id, model=self._model)
+        return Parsed(
+            text="".join(self._text), usage=Usage(), response_id=self._id, model=self._model
+        )
