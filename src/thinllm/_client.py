@@ -46,6 +46,7 @@ from .flags._base import flag_name
 from .providers import OutputSpec, Parsed
 
 if TYPE_CHECKING:
+    from ._batch import BatchJob
     from ._stream import AsyncStream, Stream
     from ._tags import Tags
     from .pii._base import PIIPolicy, PIISession
@@ -278,6 +279,29 @@ class Client:
         spec = OutputSpec.of(output) if output is not None else None
         resolved = _tags.resolve(tags)
         return self._render(target, prompt, options, extra, spec, resolved)
+
+    def batch(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        route: str | Route | None = None,
+        **options: Any,
+    ) -> BatchJob:
+        """Submit ``prompts`` to the route's vendor batch API, priced at the batch rate.
+
+        Returns a :class:`~thinllm.BatchJob`; ``job.wait()`` gives the replies in prompt
+        order. Governance applies per item (tags, flag, PII, one audit event each).
+        """
+        from ._batch import submit
+
+        return submit(self, prompts, tags=tags, route=route, options=options)
+
+    def batch_job(self, job_id: str, *, route: str | Route | None = None) -> BatchJob:
+        """Resume a batch submitted earlier (by this or another process) by its id."""
+        from ._batch import resume
+
+        return resume(self, job_id, route=route)
 
     def wrap(self, vendor_client: Any, *, name: str | None = None) -> Any:
         """A drop-in stand-in for ``vendor_client`` whose calls are governed by this client.
