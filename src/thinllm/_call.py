@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 from decimal import Decimal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._events import CallEvent
 from ._reply import Attempt, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ._prompt import Prompt
     from ._retry import Retry
     from ._route import Route
@@ -147,13 +147,11 @@ class Call:
             }
         scrub: Callable[[str], str]
         if capture == "full":
-            from .pii import scrub_secrets
-
-            scrub = scrub_secrets
+            scrub = _scrubbers()[1]
         elif self.pii is not None:
             scrub = self.pii.record
         else:
-            from .pii import scrub
+            scrub = _scrubbers()[0]
 
         out: dict[str, Any] = {}
         if self.native_request is not None:
@@ -179,6 +177,14 @@ class Call:
                 for c in parsed.tool_calls
             ]
         return out
+
+
+@cache
+def _scrubbers() -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """``(scrub, scrub_secrets)``, imported once (PII detection loads on first use)."""
+    from .pii import scrub, scrub_secrets
+
+    return scrub, scrub_secrets
 
 
 def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:

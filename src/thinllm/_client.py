@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import _tags
@@ -438,7 +439,7 @@ class Client:
             return None
         if self.send_user == "plain":
             return user
-        return hashlib.sha256(user.encode()).hexdigest()[:32]
+        return _hashed_user(user)
 
     def _guard(self, call: Call, flag: Any, pii: PIIPolicy | None) -> None:
         """Policies before sending; each stops the call by raising its own error."""
@@ -863,6 +864,12 @@ class Client:
             pricing.warn_unpriced(route.model)
             return None
         return pricing.cost(parsed.usage, price, batch=batch)
+
+
+@lru_cache(maxsize=4096)
+def _hashed_user(user: str) -> str:
+    """A stable pseudonymous end-user id for the vendor (SHA-256 prefix)."""
+    return hashlib.sha256(user.encode()).hexdigest()[:32]
 
 
 async def _asyncio_sleep(seconds: float) -> None:

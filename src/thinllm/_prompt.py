@@ -156,6 +156,7 @@ class Prompt:
     cache: bool | Literal["auto"] = "auto"
     cache_ttl: Literal["5m", "1h"] = "5m"
     _hash: str | None = field(default=None, init=False, repr=False, compare=False)
+    _chars: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -200,6 +201,7 @@ class Prompt:
         object.__setattr__(self, "cache", cache)
         object.__setattr__(self, "cache_ttl", cache_ttl)
         object.__setattr__(self, "_hash", None)
+        object.__setattr__(self, "_chars", None)
         if not (system or ctx or msgs):
             raise ConfigurationError(
                 "the prompt is empty: give it a system text, context or at least one message"
@@ -274,9 +276,12 @@ class Prompt:
 
     def static_chars(self) -> int:
         """Characters in the static prefix (used to decide whether caching can pay)."""
+        if self._chars is not None:
+            return self._chars
         n = len(self.system or "") + sum(len(c) for c in self.context)
         n += sum(len(json.dumps(_message_key(m))) for m in self.examples)
         n += sum(len(t.description) + len(json.dumps(t.parameters)) for t in self.tools)
+        object.__setattr__(self, "_chars", n)
         return n
 
     def __repr__(self) -> str:

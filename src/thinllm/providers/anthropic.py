@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
@@ -32,6 +32,14 @@ def min_cache_tokens(model: str) -> int:
     from .._cachelint import min_cacheable_tokens
 
     return min_cacheable_tokens(model)[0]
+
+
+@cache
+def _accepted() -> frozenset[str]:
+    """Keyword arguments the SDK's create() takes (read once, lazily)."""
+    from anthropic.resources.messages import Messages
+
+    return parameters_of(Messages.create)
 
 
 def _tool_choice(value: Any) -> Any:
@@ -60,8 +68,6 @@ class AnthropicMessages:
         output: OutputSpec | None,
         user_id: str | None,
     ) -> dict[str, Any]:
-        from anthropic.resources.messages import Messages
-
         kwargs: dict[str, Any] = {"model": model}
         opts = dict(options)
         max_tokens = opts.pop("max_tokens", None)
@@ -110,7 +116,7 @@ class AnthropicMessages:
             opts,
             rename=_RENAME,
             managed=_MANAGED,
-            accepted=parameters_of(Messages.create),
+            accepted=_accepted(),
             api="Anthropic Messages",
             convert={"tool_choice": _tool_choice},
         )

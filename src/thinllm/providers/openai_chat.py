@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
@@ -28,6 +29,14 @@ _MANAGED = (
     "functions",
 )
 _RENAME = {"max_tokens": "max_completion_tokens"}
+
+
+@cache
+def _accepted() -> frozenset[str]:
+    """Keyword arguments the SDK's create() takes (read once, lazily)."""
+    from openai.resources.chat.completions import Completions
+
+    return parameters_of(Completions.create)
 
 
 def _tool_choice(value: Any) -> Any:
@@ -84,8 +93,6 @@ class OpenAIChat:
         output: OutputSpec | None,
         user_id: str | None,
     ) -> dict[str, Any]:
-        from openai.resources.chat.completions import Completions
-
         kwargs: dict[str, Any] = {"model": model}
         messages: list[dict[str, Any]] = []
         system = ([prompt.system] if prompt.system else []) + list(prompt.context)
@@ -130,7 +137,7 @@ class OpenAIChat:
             opts,
             rename=_RENAME,
             managed=_MANAGED,
-            accepted=parameters_of(Completions.create),
+            accepted=_accepted(),
             api="OpenAI Chat Completions",
             convert={"tool_choice": _tool_choice},
         )

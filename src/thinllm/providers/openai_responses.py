@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
@@ -20,6 +21,14 @@ __all__ = ["OpenAIResponses", "usage_of"]
 
 _MANAGED = ("model", "input", "instructions", "tools", "stream", "text", "safety_identifier")
 _RENAME = {"max_tokens": "max_output_tokens"}
+
+
+@cache
+def _accepted() -> frozenset[str]:
+    """Keyword arguments the SDK's create() takes (read once, lazily)."""
+    from openai.resources.responses import Responses
+
+    return parameters_of(Responses.create)
 
 
 def _tool_choice(value: Any) -> Any:
@@ -65,8 +74,6 @@ class OpenAIResponses:
         output: OutputSpec | None,
         user_id: str | None,
     ) -> dict[str, Any]:
-        from openai.resources.responses import Responses
-
         kwargs: dict[str, Any] = {"model": model}
         items: list[dict[str, Any]] = []
         system = ([prompt.system] if prompt.system else []) + list(prompt.context)
@@ -110,7 +117,7 @@ class OpenAIResponses:
             opts,
             rename=_RENAME,
             managed=_MANAGED,
-            accepted=parameters_of(Responses.create),
+            accepted=_accepted(),
             api="OpenAI Responses",
             convert={"tool_choice": _tool_choice},
         )
