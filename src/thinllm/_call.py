@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
 from decimal import Decimal
-from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ._events import CallEvent
