@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import _tags
 from ._call import CAPTURE_MODES, Call
-from ._delivery import Delivery
 from ._failures import classify
 from ._prompt import Prompt, map_json_strings
 from ._reply import ZERO_USAGE, Attempt, Reply
@@ -98,6 +97,7 @@ class Client:
         budgets: Iterable[Any] = (),
         capture: str = "redacted",
         fail_closed: bool = False,
+        spool_dir: str | None = None,
         send_user: str = "hash",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -141,8 +141,17 @@ class Client:
         self._asleep = asleep or _asyncio_sleep
         self._rng = random.Random(seed)
         self._breakers = {r.name: Breaker(r.circuit or self.circuit) for r in routes}
-        self.delivery = Delivery(list(sinks), fail_closed=fail_closed)
-        self._budgets = _budget_guard(list(budgets), clock, self.delivery)
+        from .sinks.delivery import Delivery
+
+        sink_list = list(sinks)
+        for sink in sink_list:
+            if not callable(sink):
+                raise ConfigurationError(
+                    f"sinks= takes callables receiving a CallEvent (e.g. thinllm.sinks.SQLiteSink"
+                    f"(...)); got {type(sink).__name__}"
+                )
+        self.delivery = Delivery(sink_list, fail_closed=fail_closed, spool_dir=spool_dir)
+        self._budgets = _budget_guard(list(budgets), clock, sink_list)
         self._prefix_watch = _prefix_watch()
 
     # ----------------------------------------------------------------- public API
@@ -454,7 +463,7 @@ class Client:
             call.flag = f"{name}={'on' if on else 'off'}" + (f" ({problem})" if problem else "")
             if not on:
                 raise AIDisabledError(name)
-        if not self.delivery.healthy:
+        if self.delivery.fail_closed and not self.delivery.check():
             from .errors import AuditWriteError
 
             raise AuditWriteError(
@@ -571,7 +580,7 @@ class Client:
         The first attempt runs directly (no retry machinery on the happy path); only
         after a retryable failure does tenacity take over for the remaining attempts.
         """
-        breaker = self._breakers[route.name]
+        breaker = self._breaker_for(route)
         policy = call.retry or route.retry or self.retry
 
         def attempt() -> T:
@@ -594,7 +603,7 @@ class Client:
         self, call: Call, route: Route, once: Callable[[float | None, float], Awaitable[T]]
     ) -> T:
         """Async :meth:`_try_route`."""
-        breaker = self._breakers[route.name]
+        breaker = self._breaker_for(route)
         policy = call.retry or route.retry or self.retry
 
         async def attempt() -> T:
@@ -639,7 +648,7 @@ class Client:
                 )
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
-            breaker = self._breakers[route.name]
+            breaker = self._breaker_for(route)
 
             def once(
                 timeout: float | None,
@@ -677,7 +686,7 @@ class Client:
                 )
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
-            breaker = self._breakers[route.name]
+            breaker = self._breaker_for(route)
 
             async def once(
                 timeout: float | None,
@@ -708,9 +717,11 @@ class Client:
         raise self._exhausted(call, last)
 
     def _breaker_for(self, route: Route) -> Breaker:
-        breaker = Breaker(route.circuit or self.circuit)
-        self._breakers.setdefault(route.name, breaker)
-        return self._breakers[route.name]
+        """The circuit state for ``route`` (routes passed per call get one on first use)."""
+        breaker = self._breakers.get(route.name)
+        if breaker is None:
+            breaker = self._breakers.setdefault(route.name, Breaker(route.circuit or self.circuit))
+        return breaker
 
     def _exhausted(self, call: Call, last: BaseException | None) -> RoutesExhaustedError:
         """The error that says which routes failed and why (chained to the vendor error)."""
@@ -912,13 +923,13 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _budget_guard(budgets: list[Any], clock: Callable[[], float], delivery: Delivery) -> Any:
+def _budget_guard(budgets: list[Any], clock: Callable[[], float], sinks: list[Any]) -> Any:
+    """Budgets read their fleet-wide totals from the first sink that can report spend."""
     if not budgets:
         return None
     from ._budget import BudgetGuard
 
-    store = delivery.budget_store()
-    return BudgetGuard(budgets, store=store, clock=clock)
+    return BudgetGuard.from_sinks(budgets, sinks, clock=clock)
 
 
 def _prefix_watch() -> Any:

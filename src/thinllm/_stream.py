@@ -241,7 +241,7 @@ class Stream(_StreamBase):
                 )
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
-            breaker = client._breakers[route.name]
+            breaker = client._breaker_for(route)
 
             def once(
                 timeout: float | None,
@@ -365,7 +365,7 @@ class AsyncStream(_StreamBase):
                 raise ConfigurationError(f"route {route.name!r} holds a sync client: use stream()")
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
-            breaker = client._breakers[route.name]
+            breaker = client._breaker_for(route)
 
             async def once(
                 timeout: float | None,

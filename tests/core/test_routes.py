@@ -57,3 +57,14 @@ class TestRouteTypes:
         route = Route(vendor, model="gpt-6.1-terra")
         assert route.sdk is not vendor
         assert (vendor.max_retries, route.sdk.max_retries) == (2, 0)
+
+
+class TestPerCallRoute:
+    def test_a_route_not_in_the_client_can_be_used_per_call(self, fake: FakeVendor) -> None:
+        """route=Route(...) outside the client's list works and is audited like any call."""
+        sink = MemorySink()
+        client = Client([Route(fake.anthropic(), model="claude-sonnet-5-5")], sinks=[sink])
+        other = Route(fake.openai(), model="gpt-6.1-terra", name="candidate")
+        reply = client.complete(Prompt(messages=[user("hi")]), route=other, max_tokens=8)
+        assert (reply.route, reply.outcome, sink.events[0].route) == ("candidate", "ok", "candidate")
+        assert "candidate" in client.health()

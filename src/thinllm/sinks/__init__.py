@@ -11,11 +11,40 @@ from ._base import Sink
 from .memory import MemorySink
 
 if TYPE_CHECKING:
-    pass
+    from thinllm._store import open_store
 
-__all__ = ["MemorySink", "Sink"]
+    from .buffered import BufferedSink
+    from .delivery import Delivery
+    from .jsonl import JSONLSink
+    from .logs import StructlogSink
+    from .otel import OTelSink
+    from .postgres import PostgresSink
+    from .sqlite import SQLiteSink
 
-_LAZY: dict[str, tuple[str, str]] = {}
+__all__ = [
+    "BufferedSink",
+    "Delivery",
+    "JSONLSink",
+    "MemorySink",
+    "OTelSink",
+    "PostgresSink",
+    "SQLiteSink",
+    "Sink",
+    "StructlogSink",
+    "open_store",
+]
+
+#: Imported on first attribute access, so ``import thinllm.sinks`` loads no driver.
+_LAZY: dict[str, tuple[str, str]] = {
+    "BufferedSink": (".buffered", "BufferedSink"),
+    "Delivery": (".delivery", "Delivery"),
+    "JSONLSink": (".jsonl", "JSONLSink"),
+    "OTelSink": (".otel", "OTelSink"),
+    "PostgresSink": (".postgres", "PostgresSink"),
+    "SQLiteSink": (".sqlite", "SQLiteSink"),
+    "StructlogSink": (".logs", "StructlogSink"),
+    "open_store": ("thinllm._store", "open_store"),
+}
 
 
 def __getattr__(name: str) -> Any:

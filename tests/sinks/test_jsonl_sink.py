@@ -1,0 +1,77 @@
+"""JSONLSink: append-only, chained, rotated by size with the chain continuing."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from sinkkit import EventFactory
+
+from thinllm._events import CallEvent
+from thinllm._store._verify import verify_chain
+from thinllm.errors import ConfigurationError
+from thinllm.sinks import JSONLSink
+from thinllm.sinks.jsonl import jsonl_files
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _read(path: str, backups: int = 1000) -> list[CallEvent]:
+    out: list[CallEvent] = []
+    for file in jsonl_files(path, backups):
+        with open(file, encoding="utf-8") as f:
+            out.extend(CallEvent.from_dict(json.loads(line)) for line in f)
+    return out
+
+
+class TestJSONLSink:
+    def test_rotation_keeps_one_chain(self, tmp_path: Path, make_event: EventFactory) -> None:
+        """Rotated files read oldest-first form one valid chain across file boundaries."""
+        path = str(tmp_path / "audit.jsonl")
+        with JSONLSink(path, max_bytes=3000, backups=50) as sink:
+            for n in range(20):
+                sink(make_event(n))
+        files = jsonl_files(path)
+        events = _read(path)
+        assert len(files) > 3
+        assert len(events) == 20
+        assert verify_chain((i, e, True) for i, e in enumerate(events)).ok
+
+    def test_old_files_beyond_backups_are_removed(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Only ``backups`` rotated files are kept; what remains still verifies from its start."""
+        path = str(tmp_path / "audit.jsonl")
+        with JSONLSink(path, max_bytes=1500, backups=2) as sink:
+            for n in range(12):
+                sink(make_event(n))
+        assert [f"{path}.2", f"{path}.1", path] == jsonl_files(path)
+        events = _read(path)
+        assert verify_chain(((i, e, True) for i, e in enumerate(events)), anchored=False).ok
+
+    def test_reopening_continues_the_chain(self, tmp_path: Path, make_event: EventFactory) -> None:
+        """A new sink on an existing log links its first event to the last one written."""
+        path = str(tmp_path / "audit.jsonl")
+        for n in range(3):
+            with JSONLSink(path, fsync="never") as sink:
+                sink(make_event(n))
+        assert verify_chain((i, e, True) for i, e in enumerate(_read(path))).ok
+
+    @pytest.mark.parametrize("policy", ["always", "interval", "never"])
+    def test_every_fsync_policy_writes_before_returning(
+        self, tmp_path: Path, make_event: EventFactory, policy: str
+    ) -> None:
+        """Whatever the fsync policy, the line is in the file when the call returns."""
+        path = str(tmp_path / "audit.jsonl")
+        sink = JSONLSink(path, fsync=policy)
+        event = make_event(0)
+        sink(event)
+        assert event.call_id == _read(path)[0].call_id
+        sink.close()
+
+    def test_rejects_unknown_policy(self, tmp_path: Path) -> None:
+        """A typo in the fsync policy fails at construction."""
+        with pytest.raises(ConfigurationError):
+            JSONLSink(str(tmp_path / "a.jsonl"), fsync="sometimes")
