@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-DOCS = sorted((Path(__file__).resolve().parent.parent / "docs").glob("*.md"))
+#: Pages whose snippets have a dedicated runner next to the feature's own tests.
+OWN_RUNNER = {"evals.md", "testing.md"}
+DOCS = sorted(
+    p for p in (Path(__file__).resolve().parent.parent / "docs").glob("*.md") if p.name not in OWN_RUNNER
+)
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
