@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._reply import Reply
+from ._failures import EmptyStreamError
 from ._retry import RetryableAttempt
 from .errors import ConfigurationError, StreamInterruptedError
 
@@ -257,6 +258,10 @@ class Stream(_StreamBase):
                     events = iter(vendor)
                     parser = route.adapter.stream_parser()
                     buffered, pending, ended = _prime(events, parser)
+                    if ended and not buffered:
+                        raise EmptyStreamError(
+                            "the stream ended before any event: the body was not an event stream"
+                        )
                 except Exception as exc:
                     if vendor is not None:
                         vendor.close()
@@ -384,6 +389,10 @@ class AsyncStream(_StreamBase):
                     events = vendor.__aiter__()
                     parser = route.adapter.stream_parser()
                     buffered, pending, ended = await _aprime(events, parser)
+                    if ended and not buffered:
+                        raise EmptyStreamError(
+                            "the stream ended before any event: the body was not an event stream"
+                        )
                 except Exception as exc:
                     if vendor is not None:
                         await vendor.close()
