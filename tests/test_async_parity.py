@@ -8,7 +8,13 @@ import pytest
 
 from thinllm import Client
 
-PAIRS = [("complete", "acomplete"), ("stream", "astream"), ("close", "aclose")]
+PAIRS = [
+    ("complete", "acomplete"),
+    ("stream", "astream"),
+    ("close", "aclose"),
+    ("batch", "abatch"),
+    ("batch_job", "abatch_job"),
+]
 
 
 @pytest.mark.parametrize(("sync", "async_"), PAIRS)

@@ -37,6 +37,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._batch import BatchJob
     from ._budget import Budget
     from ._cachelint import LintWarning, lint_prompt
 
@@ -44,6 +45,7 @@ __version__ = "0.1.0.dev0"
 
 #: Public names whose modules load on first use, keeping ``import thinllm`` fast.
 _LAZY = {
+    "BatchJob": "._batch",
     "Budget": "._budget",
     "LintWarning": "._cachelint",
     "lint_prompt": "._cachelint",
@@ -66,6 +68,7 @@ __all__ = [
     "AIDisabledError",
     "Attempt",
     "AuditWriteError",
+    "BatchJob",
     "Budget",
     "BudgetExceededError",
     "CallEvent",

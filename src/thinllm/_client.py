@@ -313,6 +313,25 @@ class Client:
 
         return resume(self, job_id, route=route)
 
+    async def abatch(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        tags: Tags | Mapping[str, str] | None = None,
+        route: str | Route | None = None,
+        **options: Any,
+    ) -> BatchJob:
+        """Async :meth:`batch` (the route may hold an async vendor client)."""
+        from ._batch import asubmit
+
+        return await asubmit(self, prompts, tags=tags, route=route, options=options)
+
+    async def abatch_job(self, job_id: str, *, route: str | Route | None = None) -> BatchJob:
+        """Async :meth:`batch_job`."""
+        from ._batch import aresume
+
+        return await aresume(self, job_id, route=route)
+
     def wrap(self, vendor_client: Any, *, name: str | None = None) -> Any:
         """A drop-in stand-in for ``vendor_client`` whose calls are governed by this client.
 
