@@ -1,0 +1,417 @@
+"""The built-in entity finders: candidates by regex, confidence by validation.
+
+Speed comes from doing as little as possible per character. Python's regex engine skips
+quickly to a literal (``@``, ``:``) or to a single character class (a digit), but tries
+every position of a pattern that starts with an alternation. So every digit-led entity
+(cards, SSNs, phones, IPv4, IBAN check digits) shares *one* pattern that starts with
+``[0-9]`` and branches after it; e-mail addresses and IPv6 addresses are anchored on
+``@`` and ``:`` found with ``str.find``; secrets run only when one of their literal
+prefixes occurs. Regexes compile on first use so that ``import thinllm`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from ._base import Span
+from ._validate import card_ok, iban_length, iban_ok, ip_ok, ssn_ok
+
+__all__ = ["BUILTIN_ENTITIES", "find_builtin"]
+
+#: The entity types the built-in detector knows, in documentation order.
+BUILTIN_ENTITIES: tuple[str, ...] = (
+    "EMAIL",
+    "PHONE",
+    "CREDIT_CARD",
+    "IBAN",
+    "US_SSN",
+    "IP_ADDRESS",
+    "SECRET",
+)
+
+_EXT = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?[0-9]{1,6})"
+
+# The alternatives that follow the first digit, in the order they are tried. Each one is
+# also compiled alone so that a candidate that fails validation (say a 16-digit order
+# number that fails Luhn) can still be tried as the kinds after it.
+_KINDS: tuple[tuple[str, str], ...] = (
+    # "+" before the first digit: an international number, +44 20 7946 0958, +1 (415) ...
+    ("intl", r"(?<=\+[0-9])(?P<intl>[0-9]{0,2}(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9]{1,5})){1,7})"
+             rf"(?P<intl_x>{_EXT})?"),
+    # "(" before it: (415) 555-2671, (0113) 496 0123
+    ("paren", r"(?<=\([0-9])(?P<paren>[0-9]{1,4}\)[ ]?[0-9]{2,8}(?:[ .\-][0-9]{2,4}){0,2})"
+              rf"(?P<paren_x>{_EXT})?"),
+    # two capitals before it: the check digits of an IBAN
+    ("iban", r"(?<=[A-Z][A-Z][0-9])(?P<iban>[0-9](?:[ ]?[0-9A-Z]){11,31})"),
+    # the issued ranges are checked in the regex: no 000, 666 or 9xx area, 00 group, 0000 serial
+    ("ssn", r"(?P<ssn>[0-9]{2}(?<!000)(?<!666)(?<!9[0-9]{2})(?P<ssep>[- ])"
+            r"(?!00)[0-9]{2}(?P=ssep)(?!0000)[0-9]{4})"),
+    ("ip4", r"(?P<ip4>[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"),
+    ("card", r"(?P<card>(?:[ \-]?[0-9]){12,18})"),
+    # 415-555-2671, 415.555.2671, 415 555 2671, 1-415-555-2671
+    ("nanp", r"(?P<nanp>[0-9]{2}(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
+             r"|[0-9]{2}[ ][0-9]{3}[ ][0-9]{4}"
+             r"|(?<=1)[ .\-][0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4})"
+             rf"(?P<nanp_x>{_EXT})?"),
+    # a national number with a trunk 0 (or 00 international access), grouped:
+    # 020 7946 0958, 07700 900123, 030 1234567, 01 23 45 67 89, 001-415-555-2671
+    ("trunk", r"(?<=0)"
+              r"(?P<trunk>[0-9]{0,4}[ /\-][0-9]{2,8}(?:[ \-][0-9]{2,4}){0,4})"
+              rf"(?P<trunk_x>{_EXT})?"),
+    # 9-12 bare digits: a phone or SSN only next to a word that says so
+    ("plain", r"(?P<plain>[0-9]{8,11})"),
+)  # fmt: skip
+_KIND_NAMES = tuple(k for k, _ in _KINDS)
+_AFTER_MARK = ("intl", "paren", "iban")  # kinds identified by the character before them
+# The first digit must not continue a word, a number or a dotted/dashed run: this one
+# check rejects most digits cheaply (the inner digits of ids, hashes and keys).
+_GUARD = r"(?<![0-9a-z_.\-][0-9])"
+# The kinds not in _AFTER_MARK start a fresh token: no capital letter or "+" before them,
+# and at least seven characters of digits and separators ("1.1.1.1" is the shortest),
+# which turns away years, amounts and quantities before any alternative is tried.
+_TOKEN = r"(?<![A-Z+][0-9])(?=[0-9 .\-/]{6})"
+# The candidate must end a token too (a following ".5" makes "1.2.3.4" a version string).
+_END = r"(?![0-9A-Za-z_]|[.\-][0-9])"
+
+# A keyword, then a few characters that do not end the clause ("Tel.: ", "phone number
+# is "), then the number: "cell piece. order #5222977870" is not a phone.
+_GAP = r"\b\.?[^0-9.;!?#\n]{0,16}\Z"
+_PHONE_WORDS = (
+    r"\b(?:phone|telephone|tel|call|mobile|cell|fax|whatsapp|sms|text|mob|ph|dial|ring"
+    r"|reach|contact|landline|hotline)" + _GAP
+)
+_SSN_WORDS = r"\b(?:ssn|social security(?: number)?|soc\.? sec)" + _GAP
+
+# Secret formats, each led by a literal so the regex engine can jump to it, and run only
+# if that literal occurs at all: (literal that must occur, regex).
+_SECRETS: tuple[tuple[str, str], ...] = (
+    ("sk-", r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),  # OpenAI, Anthropic
+    ("k_", r"k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe sk_/rk_ (letter checked below)
+    ("AKIA", r"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),  # AWS access key ids
+    ("ASIA", r"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),
+    # GitHub: personal, OAuth, user, server and refresh tokens, fine-grained PATs
+    ("gh", r"gh[pousr]_[A-Za-z0-9]{36,}"),
+    ("github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
+    ("xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),  # Slack
+    ("eyJ", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),  # JWT
+    ("AIza", r"AIza[0-9A-Za-z_\-]{35}"),  # Google API keys
+    ("Bearer", r"Bearer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*)"),
+    (
+        "PRIVATE KEY",
+        r"-----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
+        r"(?:.*?-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*)",
+    ),
+)
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_DASH = _WORD | {"-"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Rx:
+    """The compiled patterns, built once on first use."""
+
+    digits: re.Pattern[str]
+    kinds: dict[str, re.Pattern[str]]
+    groups: re.Pattern[str]
+    phone_words: re.Pattern[str]
+    ssn_words: re.Pattern[str]
+    email_local_rev: re.Pattern[str]
+    email_domain: re.Pattern[str]
+    colon: re.Pattern[str]
+    hex_rev: re.Pattern[str]
+    ip6_right: re.Pattern[str]
+    secrets: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@cache
+def _rx() -> _Rx:
+    marked = "|".join(f"(?:{body})" for k, body in _KINDS if k in _AFTER_MARK)
+    tokens = "|".join(f"(?:{body})" for k, body in _KINDS if k not in _AFTER_MARK)
+    return _Rx(
+        digits=re.compile(f"[0-9]{_GUARD}(?:{marked}|{_TOKEN}(?:{tokens})){_END}"),
+        kinds={
+            k: re.compile(f"[0-9]{_GUARD}{'' if k in _AFTER_MARK else _TOKEN}(?:{body}){_END}")
+            for k, body in _KINDS
+        },
+        groups=re.compile(r"\([0-9]+\)|[0-9]+"),
+        phone_words=re.compile(_PHONE_WORDS, re.IGNORECASE),
+        ssn_words=re.compile(_SSN_WORDS, re.IGNORECASE),
+        email_local_rev=re.compile(r"[A-Za-z0-9._%+\-]{1,64}"),
+        email_domain=re.compile(
+            r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+        ),
+        # Every IPv6 address has "::" or seven colons: look for "::" or three colons
+        # between hex groups, which skips "Subject: ", URLs, "10:30" and "12:26:32"
+        # without leaving C.
+        colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"),
+        hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
+        ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
+        secrets=tuple((lit, re.compile(body, re.DOTALL)) for lit, body in _SECRETS),
+    )
+
+
+def find_builtin(text: str, wanted: frozenset[str], out: list[Span]) -> None:
+    """Append the spans of every ``wanted`` built-in entity in ``text`` to ``out``."""
+    if "EMAIL" in wanted and "@" in text:
+        _emails(text, out)
+    if "IP_ADDRESS" in wanted and ":" in text:
+        _ipv6(text, out)
+    if "SECRET" in wanted:
+        _secrets(text, out)
+    if not wanted.isdisjoint(_DIGIT_ENTITIES):
+        _digits(text, wanted, out)
+
+
+_DIGIT_ENTITIES = frozenset({"PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS"})
+_KIND_ENTITY = {
+    "intl": "PHONE",
+    "paren": "PHONE",
+    "nanp": "PHONE",
+    "trunk": "PHONE",
+    "plain": "PHONE",
+    "iban": "IBAN",
+    "ssn": "US_SSN",
+    "ip4": "IP_ADDRESS",
+    "card": "CREDIT_CARD",
+}
+
+
+def _emails(text: str, out: list[Span]) -> None:
+    rx = _rx()
+    at = text.find("@")
+    while at != -1:
+        lo = max(0, at - 64)
+        local = rx.email_local_rev.match(text[lo:at][::-1])
+        domain = rx.email_domain.match(text, at + 1)
+        nxt = at + 1
+        if local is not None and domain is not None:
+            start = at - local.end()
+            while start < at and text[start] == ".":  # a local part cannot start with a dot
+                start += 1
+            if start < at and text[at - 1] != ".":
+                out.append(Span("EMAIL", start, domain.end(), 1.0))
+                nxt = domain.end()
+        at = text.find("@", nxt)
+
+
+def _ipv6(text: str, out: list[Span]) -> None:
+    rx = _rx()
+    pos = 0
+    while True:
+        m = rx.colon.search(text, pos)
+        if m is None:
+            return
+        i = m.start()
+        left = rx.hex_rev.match(text[max(0, i - 45) : i][::-1])
+        start = i - (left.end() if left is not None else 0)
+        right = rx.ip6_right.match(text, i)
+        end = right.end() if right is not None else i + 1
+        while end > i and text[end - 1] == ".":
+            end -= 1
+        if _ipv6_ok(text, start, end):
+            out.append(Span("IP_ADDRESS", start, end, 0.95))
+        pos = max(end, i + 1)
+
+
+def _ipv6_ok(text: str, start: int, end: int) -> bool:
+    if (start > 0 and (text[start - 1] in _WORD or text[start - 1] == ".")) or (
+        end < len(text) and text[end] in _WORD
+    ):
+        return False
+    candidate = text[start:end]
+    colons = candidate.count(":")
+    # Eight groups, or "::" for the zeros: a cheap filter for times and MAC addresses.
+    full = colons == 7 or (colons == 6 and "." in candidate)
+    if colons < 2 or not (full or "::" in candidate) or not ip_ok(candidate, 6):
+        return False
+    # "a::b" in prose or "::1" loopback are not worth a placeholder: ask for two groups
+    # and a digit, which every routable address written out by a person has.
+    groups = [g for g in candidate.split(":") if g]
+    return len(groups) >= 2 and any(c.isdigit() for c in candidate)
+
+
+def _secrets(text: str, out: list[Span]) -> None:
+    for literal, rx in _rx().secrets:
+        if literal not in text:
+            continue
+        for m in rx.finditer(text):
+            start, end = m.span()
+            if literal == "Bearer":
+                start = m.start("token")
+                token = m.group("token")
+                if len(token) < 24 and not any(c.isdigit() for c in token):
+                    continue  # "Bearer authentication" is prose; a token has digits or length
+            elif literal == "k_":
+                if start == 0 or text[start - 1] not in "sr":
+                    continue
+                start -= 1
+            if literal != "PRIVATE KEY" and start > 0 and text[start - 1] in _WORD_DASH:
+                continue  # "task-…" is not an "sk-…" key
+            out.append(Span("SECRET", start, end, 1.0))
+
+
+def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
+    rx = _rx()
+    search = rx.digits.search
+    pos = 0
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return
+        kind = m.lastgroup or ""
+        if kind in ("ssep", "nsep", "intl_x", "paren_x", "nanp_x", "trunk_x"):
+            kind = _main_kind(m)
+        span = _validate(text, m, kind, wanted)
+        if span is None and kind == "iban":
+            pos = m.end()  # an IBAN-shaped string that fails its checksum: nothing inside
+            continue
+        if span is None:
+            # Try the kinds after this one at the same start: a 13-digit number that is
+            # not a card may still be a grouped phone number.
+            for later in _KIND_NAMES[_KIND_NAMES.index(kind) + 1 :]:
+                m2 = rx.kinds[later].match(text, m.start())
+                if m2 is not None:
+                    span = _validate(text, m2, later, wanted)
+                    if span is not None:
+                        break
+        if span is None:
+            # A grouped number that is neither a card nor anything else: its groups are
+            # not phones either ("ref 5055 0453 1698 9296" has no phone in it).
+            pos = m.end() if kind == "card" else m.start() + 1
+        else:
+            out.append(span)
+            pos = max(span.end, m.start() + 1)
+
+
+def _main_kind(m: re.Match[str]) -> str:
+    for kind in _KIND_NAMES:
+        if m.group(kind) is not None:
+            return kind
+    return ""
+
+
+def _validate(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    entity = _KIND_ENTITY[kind]
+    if entity not in wanted:
+        return None
+    start, end = m.start(), m.end()
+    if kind == "card":
+        return _card(text, start, end)
+    if kind == "ssn":
+        return Span("US_SSN", start, end, 0.9)  # the regex checked the ranges
+    if kind == "ip4":
+        return Span("IP_ADDRESS", start, end, 0.95) if ip_ok(m.group(0), 4) else None
+    if kind == "iban":
+        return _iban(text, start - 2, m.group(0))
+    if kind == "plain":
+        return _plain(text, start, end, wanted)
+    return _phone(text, m, kind)
+
+
+def _card(text: str, start: int, end: int) -> Span | None:
+    candidate = text[start:end]
+    digits = candidate.replace(" ", "").replace("-", "")
+    if card_ok(digits):
+        return Span("CREDIT_CARD", start, end, 1.0)
+    if len(digits) == len(candidate):
+        return None
+    # Grouped digits can run into a neighbour ("4111 1111 1111 1111 123" with a CVV):
+    # try the longest run of whole groups that is a valid card. Cumulative digit counts
+    # rule out most runs without building a string.
+    groups = [(g.start(), g.end()) for g in _rx().groups.finditer(text, start, end)]
+    before = [0]
+    for s, e in groups:
+        before.append(before[-1] + e - s)
+    runs = [
+        (before[j] - before[i], i, j)
+        for i in range(len(groups))
+        for j in range(i + 1, len(groups) + 1)
+        if 13 <= before[j] - before[i] <= 19 and (i, j) != (0, len(groups))
+    ]
+    for _, i, j in sorted(runs, key=lambda r: (-r[0], r[1])):
+        s, e = groups[i][0], groups[j - 1][1]
+        if card_ok(text[s:e].replace(" ", "").replace("-", "")):
+            return Span("CREDIT_CARD", s, e, 1.0)
+    return None
+
+
+def _iban(text: str, start: int, candidate: str) -> Span | None:
+    """``candidate`` runs from the check digits; ``start`` is where the country code is."""
+    if start > 0 and text[start - 1] in _WORD:
+        return None
+    length = iban_length(text[start : start + 2])
+    if not length:
+        return None
+    # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
+    # the country's length, counted in whole space-separated groups plus a part group.
+    need = length - 2
+    end = start + 2
+    for group in candidate.split(" "):
+        take = min(len(group), need)
+        end += take + (end > start + 2)  # the space before every group but the first
+        need -= take
+        if take < len(group):
+            return None  # the IBAN would end inside a group: not an IBAN boundary
+        if need == 0:
+            break
+    if need or (end < len(text) and text[end] in _WORD):
+        return None
+    if not iban_ok(text[start:end].replace(" ", "")):
+        return None
+    return Span("IBAN", start, end, 1.0)
+
+
+def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
+    if kind == "nanp":  # the regex fixed the digit count (10, or 11 with a leading 1)
+        return Span("PHONE", m.start(), m.end(), 0.8)
+    start = m.start()
+    body_end = m.end(kind)
+    if kind in ("intl", "paren"):
+        start -= 1  # include the "+" or "("
+        if start > 0 and text[start - 1] in _WORD:
+            return None
+    tokens = [(g.start(), g.end()) for g in _rx().groups.finditer(text, start, body_end)]
+    counts = [_dialled(text, s, e) for s, e in tokens]
+    total = sum(counts)
+    first = text[m.start()]
+    if kind == "intl":
+        limit, floor = (11, 11) if first == "1" else (15, 8)
+    elif kind == "trunk" and text[m.start() : m.start() + 2] == "00":
+        limit, floor = 15, 10
+    elif kind == "trunk":
+        limit, floor = 12, 9
+    else:
+        limit, floor = 12, 9
+    end = m.end()
+    if total > limit:
+        # A number followed by another number ("+1 415 555 2671 2 times"): drop whole
+        # trailing groups until the count fits, and the extension with them.
+        while tokens and total > limit:
+            tokens.pop()
+            total -= counts.pop()
+        if not tokens:
+            return None
+        end = tokens[-1][1]
+    if total < floor:
+        return None
+    return Span("PHONE", start, end, 0.8 if kind in ("intl", "paren", "nanp") else 0.7)
+
+
+def _dialled(text: str, s: int, e: int) -> int:
+    """Digits dialled in one group; the "(0)" of "+44 (0)20 ..." is not dialled."""
+    if text[s] != "(":
+        return e - s
+    return 0 if e - s == 3 and text[s + 1] == "0" else e - s - 2
+
+
+def _plain(text: str, start: int, end: int, wanted: frozenset[str]) -> Span | None:
+    rx = _rx()
+    before = text[max(0, start - 32) : start]
+    if end - start == 9 and "US_SSN" in wanted and rx.ssn_words.search(before):
+        d = text[start:end]
+        return Span("US_SSN", start, end, 0.6) if ssn_ok(d[:3], d[3:5], d[5:]) else None
+    if "PHONE" in wanted and rx.phone_words.search(before):
+        return Span("PHONE", start, end, 0.5)
+    return None

@@ -1,0 +1,114 @@
+"""Checksums and range rules that turn a regex candidate into a confident detection.
+
+Validation is what keeps precision high: a 16-digit order number that fails Luhn is not
+a card, an IBAN with a wrong mod-97 check digit is a typo or a reference number, and
+``000-12-3456`` was never issued as a Social Security number.
+"""
+
+from __future__ import annotations
+
+__all__ = ["card_ok", "iban_length", "iban_ok", "ip_ok", "luhn_ok", "ssn_ok"]
+
+# Total IBAN length per country (SWIFT IBAN registry, release 2024). A candidate from a
+# country not listed here is not an IBAN, which also rejects "AB12..." product codes.
+_IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
+    "BH": 22, "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24,
+    "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18,
+    "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
+    "GT": 28, "HN": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
+    "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
+    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25,
+    "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+    "YE": 30,
+}  # fmt: skip
+
+
+# Luhn doubles every second digit from the right and adds the digits of the product:
+# this table maps a digit to that sum, so the whole check runs in C (str.translate, sum).
+_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a string of ASCII digits passes the Luhn (mod 10) check."""
+    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_DOUBLED)))
+    return total % 10 == 0
+
+
+def _iin_ok(d: str) -> bool:
+    """Whether the issuer prefix and the length fit a real card scheme."""
+    n = len(d)
+    two, three, four = int(d[:2]), int(d[:3]), int(d[:4])
+    if d[0] == "4":  # Visa
+        return n in (13, 16, 19)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:  # Mastercard
+        return n == 16
+    if two in (34, 37):  # American Express
+        return n == 15
+    if 300 <= three <= 305 or two in (36, 38, 39):  # Diners Club
+        return 14 <= n <= 19
+    if two == 35:  # JCB (3528-3589 today; the whole 35 range has been listed as JCB)
+        return 16 <= n <= 19
+    if four in (1800, 2131):  # JCB, historical 15-digit range
+        return n == 15
+    if four == 6011 or 644 <= three <= 649 or two == 65:  # Discover
+        return 16 <= n <= 19
+    if two in (62, 81):  # UnionPay
+        return 16 <= n <= 19
+    if two in (50, 56, 57, 58) or d[0] == "6":  # Maestro and other 6-series debit
+        return 13 <= n <= 19
+    if 2200 <= four <= 2204:  # Mir
+        return 16 <= n <= 19
+    return False
+
+
+def card_ok(digits: str) -> bool:
+    """Whether 13-19 digits are a plausible payment card number (IIN and Luhn)."""
+    return 13 <= len(digits) <= 19 and _iin_ok(digits) and luhn_ok(digits)
+
+
+def iban_length(country: str) -> int:
+    """The IBAN length for a two-letter country code, or 0 if the country has none."""
+    return _IBAN_LENGTHS.get(country, 0)
+
+
+# IBAN check digits read letters as numbers: A=10 ... Z=35.
+_IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
+
+
+def iban_ok(compact: str) -> bool:
+    """Whether an IBAN without spaces has its country's length and a valid mod-97 check."""
+    if len(compact) != _IBAN_LENGTHS.get(compact[:2], -1) or not compact.isalnum():
+        return False
+    number = (compact[4:] + compact[:4]).upper().translate(_IBAN_LETTERS)
+    return number.isdigit() and int(number) % 97 == 1
+
+
+def ssn_ok(area: str, group: str, serial: str) -> bool:
+    """Whether the three parts of a US SSN are in issued ranges."""
+    a = int(area)
+    return not (a in (0, 666) or a >= 900) and group != "00" and serial != "0000"
+
+
+def ip_ok(candidate: str, version: int) -> bool:
+    """Whether ``candidate`` is a valid IP address of this version.
+
+    IPv4 is checked by hand (four decimal octets up to 255, no leading zeros, like
+    ``ipaddress``) because it is the common case; IPv6 goes to ``ipaddress``.
+    """
+    if version == 4:
+        octets = candidate.split(".")
+        return len(octets) == 4 and all(
+            o.isdigit() and o.isascii() and int(o) <= 255 and (o == "0" or o[0] != "0")
+            for o in octets
+        )
+    import ipaddress  # only when a colon run looks like an address: keeps import cheap
+
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True

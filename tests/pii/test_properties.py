@@ -1,0 +1,81 @@
+"""Properties that must hold for any text: idempotence, round trips, no surviving value."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from thinllm import Tags
+from thinllm.pii import BuiltinDetector, Pseudonymize, Redact, RouteTo, scrub
+
+PII = [
+    "jane.doe@example.com",
+    "+44 20 7946 0958",
+    "(415) 555-2671",
+    "4111 1111 1111 1111",
+    "378282246310005",
+    "DE89 3704 0044 0532 0130 00",
+    "GB82WEST12345698765432",
+    "123-45-6789",
+    "192.168.1.1",
+    "2001:db8::8a2e:370:7334",
+    "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "[EMAIL_1]",
+    "<EMAIL_1>",
+    "<PHONE_",
+]
+# Characters that make up PII and its surroundings, so random text hits the edge cases.
+ALPHABET = st.sampled_from([*"0123456789 .-+()@:[]<>_/xAZaz\n", "é", "€"])
+TEXT = st.lists(
+    st.one_of(st.text(ALPHABET, max_size=12), st.text(max_size=8), st.sampled_from(PII)),
+    max_size=8,
+).map("".join)
+TAGS = Tags()
+
+
+class TestRedactionProperties:
+    @settings(max_examples=300, deadline=None)
+    @given(TEXT)
+    def test_redaction_is_idempotent(self, text: str) -> None:
+        """Redacting the output of a redaction changes nothing."""
+        once = Redact().session(TAGS).outgoing(text)
+        assert once == Redact().session(TAGS).outgoing(once)
+
+    @settings(max_examples=300, deadline=None)
+    @given(TEXT)
+    def test_no_detected_value_survives_in_records(self, text: str) -> None:
+        """No value the detector finds in a text appears in what a sink stores."""
+        values = {text[s.start : s.end] for s in BuiltinDetector()(text)}
+        for policy in (Redact(), Pseudonymize(), RouteTo("eu")):
+            session = policy.session(TAGS)
+            session.outgoing(text)
+            stored = session.record(text)
+            assert [v for v in values if v in stored] == []
+
+    @settings(max_examples=200, deadline=None)
+    @given(TEXT)
+    def test_scrub_leaves_no_detectable_value(self, text: str) -> None:
+        """scrub() output has nothing left for the detector to find."""
+        assert BuiltinDetector()(scrub(text)) == []
+
+
+class TestPseudonymizeProperties:
+    @settings(max_examples=300, deadline=None)
+    @given(TEXT)
+    def test_round_trip(self, text: str) -> None:
+        """Pseudonymize then restore gives back exactly the original text."""
+        session = Pseudonymize().session(TAGS)
+        assert text == session.restore(session.outgoing(text))
+
+    @settings(max_examples=100, deadline=None)
+    @given(TEXT, st.lists(st.integers(min_value=0, max_value=400), max_size=6))
+    def test_streamed_round_trip(self, text: str, cuts: list[int]) -> None:
+        """Restoring the pseudonymized text in arbitrary chunks gives back the original."""
+        session = Pseudonymize().session(TAGS)
+        sent = session.outgoing(text)
+        points = sorted({min(c, len(sent)) for c in cuts})
+        chunks = [sent[a:b] for a, b in zip([0, *points], [*points, len(sent)], strict=True)]
+        restorer = session.restorer()
+        assert text == "".join(restorer.feed(c) for c in chunks) + restorer.flush()
