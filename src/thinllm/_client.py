@@ -127,6 +127,13 @@ class Client:
             raise ConfigurationError("retry= takes thinllm.Retry(...)")
         if circuit is not None and not isinstance(circuit, Circuit):
             raise ConfigurationError("circuit= takes thinllm.Circuit(...)")
+        pii_routes = tuple(getattr(pii, "routes", None) or ())
+        unknown = [name for name in pii_routes if name not in names]
+        if unknown:
+            raise ConfigurationError(
+                f"the PII policy names routes {unknown} that this client does not have; "
+                f"its routes are {names} (name them with Route(..., name=...))"
+            )
         self.routes: tuple[Route, ...] = tuple(routes)
         self._by_name = {r.name: r for r in routes}
         self.require_tags = tuple(require_tags)
@@ -574,7 +581,10 @@ class Client:
         if failure.retryable:
             breaker.failure(self._clock())
             raise RetryableAttempt(failure) from exc
-        breaker.success()  # the vendor answered coherently: the route itself is healthy
+        if failure.error_type == "malformed_response":
+            breaker.failure(self._clock())  # garbage bodies are a route-health problem
+        else:
+            breaker.success()  # the vendor answered coherently: the route itself is healthy
         if failure.reroutable:
             raise _NextRoute(failure.error_type) from exc
         raise _Stop(failure.error_type) from exc

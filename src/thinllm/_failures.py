@@ -7,11 +7,12 @@ serves every route without importing either SDK.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Failure", "classify"]
+__all__ = ["EmptyStreamError", "Failure", "classify"]
 
 #: Statuses worth retrying on the same route (and moving on from once retries run out).
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
@@ -27,6 +28,14 @@ _CONTEXT_MARKERS = (
 )
 
 
+class EmptyStreamError(Exception):
+    """A streamed response that ended without a single event (a body that was not a stream).
+
+    Raised by the stream opener so the failure is classified like a malformed body:
+    another route may do better, this one will not.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """What went wrong with one attempt, and what to do about it."""
@@ -40,7 +49,14 @@ class Failure:
 
 
 def classify(exc: BaseException) -> Failure | None:
-    """A :class:`Failure` for a vendor/transport error; ``None`` for anything else."""
+    """A :class:`Failure` for a vendor/transport error; ``None`` for anything else.
+
+    Only exceptions raised by the vendor SDK call reach here, so a JSON decoding error
+    means the response body was malformed (the SDKs let ``json.JSONDecodeError``
+    escape unwrapped when a 200 body is not JSON).
+    """
+    if isinstance(exc, json.JSONDecodeError | EmptyStreamError):
+        return Failure(None, "malformed_response", False, True, None, _first_line(exc))
     module = type(exc).__module__.split(".", 1)[0]
     if module not in ("anthropic", "openai", "httpx2", "httpx"):
         return None
@@ -55,7 +71,13 @@ def classify(exc: BaseException) -> Failure | None:
         # A response the SDK could not parse (malformed body): another route may do better.
         return Failure(None, "malformed_response", False, True, None, message)
     error_type = _error_type(exc) or f"http_{status}"
-    retry_after = _retry_after(getattr(exc, "response", None))
+    response = getattr(exc, "response", None)
+    retry_after = _retry_after(response)
+    should_retry = _should_retry(response)
+    if should_retry is not None and status not in (400, 422):
+        # The vendor's explicit instruction (``x-should-retry``) wins, as in both SDKs;
+        # a "no" still lets another route try.
+        return Failure(status, error_type, should_retry, True, retry_after, message)
     if status in RETRYABLE:
         return Failure(status, error_type, True, True, retry_after, message)
     if status in REROUTABLE:
@@ -82,6 +104,22 @@ def _error_type(exc: BaseException) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _should_retry(response: Any) -> bool | None:
+    """The ``x-should-retry`` header as a bool, or ``None`` when absent or unclear."""
+    headers = getattr(response, "headers", None)
+    value = headers.get("x-should-retry") if headers is not None else None
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
+
+
 def _retry_after(response: Any) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``)."""
     headers = getattr(response, "headers", None)
@@ -99,9 +137,12 @@ def _retry_after(response: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        import email.utils
+        pass
+    import email.utils
 
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+    try:
+        # An HTTP date; an unreadable header is ignored (the backoff applies instead).
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())

@@ -50,7 +50,7 @@ class Retry:
         """Seconds to wait before retry ``retry_number`` (1-based)."""
         if retry_after is not None:
             return min(retry_after, self.maximum)
-        ceiling = min(self.maximum, self.initial * (2 ** (retry_number - 1)))
+        ceiling = min(self.maximum, self.initial * 2.0 ** (retry_number - 1))
         return ceiling * rand if self.jitter else ceiling
 
 
@@ -75,15 +75,21 @@ class Circuit:
 
 
 class Breaker:
-    """The live state of one route's circuit. Thread-safe; never awaits under its lock."""
+    """The live state of one route's circuit. Thread-safe; never awaits under its lock.
 
-    __slots__ = ("_lock", "_opened_at", "_trial", "circuit", "consecutive")
+    ``consecutive`` counts failed *attempts* (a retry is an attempt), so a fleet stops
+    hammering a vendor within the first few calls once it is down. A half-open trial
+    that never reports back (its caller was cancelled or interrupted) expires after
+    another ``cooldown``, so the circuit cannot wedge open.
+    """
+
+    __slots__ = ("_lock", "_opened_at", "_trial_at", "circuit", "consecutive")
 
     def __init__(self, circuit: Circuit) -> None:
         self.circuit = circuit
         self.consecutive = 0
         self._opened_at: float | None = None
-        self._trial = False
+        self._trial_at: float | None = None
         self._lock = threading.Lock()
 
     def state(self, now: float) -> str:
@@ -102,9 +108,12 @@ class Breaker:
         with self._lock:
             if self._opened_at is None:
                 return True
-            if now - self._opened_at < self.circuit.cooldown or self._trial:
+            cooldown = self.circuit.cooldown
+            if now - self._opened_at < cooldown:
                 return False
-            self._trial = True
+            if self._trial_at is not None and now - self._trial_at < cooldown:
+                return False  # one trial at a time
+            self._trial_at = now
             return True
 
     def success(self) -> None:
@@ -113,20 +122,20 @@ class Breaker:
             with self._lock:
                 self.consecutive = 0
                 self._opened_at = None
-                self._trial = False
+                self._trial_at = None
 
     def failure(self, now: float) -> None:
         """Record a failure that says the route is unhealthy."""
         with self._lock:
             self.consecutive += 1
-            if self._trial or self.consecutive >= self.circuit.failures:
+            if self._trial_at is not None or self.consecutive >= self.circuit.failures:
                 self._opened_at = now
-                self._trial = False
+                self._trial_at = None
 
     def release_trial(self) -> None:
         """Give back a claimed half-open trial that was not used (e.g. deadline hit)."""
         with self._lock:
-            self._trial = False
+            self._trial_at = None
 
 
 class RetryableAttempt(Exception):

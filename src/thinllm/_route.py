@@ -64,6 +64,11 @@ class Route:
             raise ConfigurationError("Route(name=...) must be a non-empty string")
         if retry is not None and not isinstance(retry, Retry):
             raise ConfigurationError("Route(retry=...) takes thinllm.Retry(...)")
+        if retry is not None and retry.deadline is not None:
+            raise ConfigurationError(
+                "a deadline bounds the whole call (every route), so it cannot be set per route: "
+                "use Client(retry=Retry(deadline=...)) or complete(..., deadline=...)"
+            )
         if circuit is not None and not isinstance(circuit, Circuit):
             raise ConfigurationError("Route(circuit=...) takes thinllm.Circuit(...)")
         provider, is_async, default_api = detect(client)

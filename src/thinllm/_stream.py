@@ -13,8 +13,8 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._reply import Reply
 from ._failures import EmptyStreamError
+from ._reply import Reply
 from ._retry import RetryableAttempt
 from .errors import ConfigurationError, StreamInterruptedError
 

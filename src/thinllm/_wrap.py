@@ -335,8 +335,8 @@ def _restore_event(event: Any, api: str, stream: Any) -> list[Any]:
         return [event]
     kind = getattr(event, "type", None)
     if api == "messages":
-        delta = getattr(event, "delta", None)
-        if getattr(delta, "type", None) == "text_delta":
+        delta: Any = getattr(event, "delta", None)
+        if delta is not None and getattr(delta, "type", None) == "text_delta":
             delta.text = restorer.feed(delta.text)
         elif kind == "content_block_stop":
             tail = restorer.flush()

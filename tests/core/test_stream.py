@@ -69,8 +69,7 @@ class TestStream:
         fake.reply(LONG)
         client = Client([route(fake, api)], sinks=[sink])
         with client.stream(PROMPT, max_tokens=64) as s:
-            for first in s:
-                break
+            first = next(iter(s))
         assert s.reply.text == first and s.reply.finish_reason == "abandoned"
         assert [e.finish_reason for e in sink.events] == ["abandoned"]
 

@@ -1,4 +1,9 @@
-"""The flag protocol and the built-in flags."""
+"""The flag protocol, the built-in flags, and how a flag is evaluated for one call.
+
+A flag that raises, returns something other than a bool, or reports a problem counts
+as off (or as its own configured default), so a broken flag service hands work back
+to the prior workflow instead of failing open. The audit event records why.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,11 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 @runtime_checkable
 class Flag(Protocol):
-    """Decides whether the AI path is on for a call with these tags."""
+    """Decides whether the AI path is on for a call with these tags.
+
+    A flag may also offer ``resolve(tags) -> (on, problem)``; when it does, the
+    ``problem`` (e.g. "FLAG_NOT_FOUND, default used") is recorded in the audit event.
+    """
 
     def __call__(self, tags: Tags, /) -> bool:
         """``True`` to call the model, ``False`` to hand the work to the prior workflow."""
@@ -38,17 +47,24 @@ class EnvFlag:
     default: bool = True
 
     def __call__(self, tags: Tags, /) -> bool:
+        on, problem = self.resolve(tags)
+        if problem is not None:
+            raise ConfigurationError(
+                f"environment variable {self.name} must be one of 1/true/yes/on or 0/false/no/off"
+            )
+        return on
+
+    def resolve(self, tags: Tags, /) -> tuple[bool, str | None]:
+        """``(on, problem)``; an unrecognised value is off, and says so (not what it was)."""
         raw = os.environ.get(self.name)
         if raw is None or not raw.strip():
-            return self.default
+            return self.default, None
         value = raw.strip().lower()
         if value in _TRUE:
-            return True
+            return True, None
         if value in _FALSE:
-            return False
-        raise ConfigurationError(
-            f"environment variable {self.name} must be one of 1/true/yes/on or 0/false/no/off"
-        )
+            return False, None
+        return False, "unrecognised value, counted as off"
 
     def __str__(self) -> str:
         return self.name
@@ -78,7 +94,7 @@ def coerce(flag: object) -> Flag | None:
     if isinstance(flag, bool):
         return StaticFlag(flag)
     if callable(flag):
-        return flag  # type: ignore[return-value]
+        return flag
     raise ConfigurationError(
         f"flag= takes a bool, a callable (tags) -> bool, or thinllm.flags.EnvFlag(...); "
         f"got {type(flag).__name__}"
@@ -97,10 +113,18 @@ def flag_name(flag: object) -> str:
 
 def evaluate(flag: Flag, tags: Tags) -> tuple[bool, str | None]:
     """``(on, problem)``: a flag that raises or returns a non-bool counts as off."""
+    problem: object = None
     try:
-        value = flag(tags)
+        resolve = getattr(flag, "resolve", None)
+        if callable(resolve):
+            result = resolve(tags)
+            if not (isinstance(result, tuple) and len(result) == 2):
+                return False, f"resolve() returned {type(result).__name__}, not (bool, problem)"
+            value, problem = result
+        else:
+            value = flag(tags)
     except Exception as exc:  # a broken flag service must not fail open
         return False, f"{type(exc).__name__}"
     if not isinstance(value, bool):
         return False, f"returned {type(value).__name__}, not bool"
-    return value, None
+    return value, str(problem) if problem is not None else None
