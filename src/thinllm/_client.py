@@ -540,14 +540,52 @@ class Client:
 
     # ----------------------------------------------------------------- the routes loop
 
-    def _candidates(self, call: Call) -> Iterable[Route]:
+    def _candidates(self, call: Call, *, is_async: bool) -> Iterable[Route]:
+        """The call's routes in order, minus those the PII policy rules out (recorded)."""
         for route in call.routes:
             if call.pii_routes is not None and route.name not in call.pii_routes:
                 call.attempt(
                     route, status=None, error=None, latency=0.0, skipped="pii route policy"
                 )
                 continue
+            if route.is_async != is_async:
+                raise ConfigurationError(
+                    f"route {route.name!r} holds an async client: use acomplete()/astream()"
+                    if route.is_async
+                    else f"route {route.name!r} holds a sync client: use complete()/stream(), or "
+                    "build the route around AsyncAnthropic/AsyncOpenAI"
+                )
             yield route
+
+    def _each_route(self, call: Call, run: Callable[[Route], T]) -> T:
+        """Run ``run(route)`` on each route in turn until one answers (sync).
+
+        A route is left when its retries are used up or its failure is one another route
+        could fix; the loop stops at once on a rejected request or a passed deadline.
+        """
+        last: BaseException | None = None
+        for route in self._candidates(call, is_async=False):
+            try:
+                return run(route)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+            except _Stop as exc:
+                last = exc
+                break
+        raise self._exhausted(call, last)
+
+    async def _aeach_route(self, call: Call, run: Callable[[Route], Awaitable[T]]) -> T:
+        """Async :meth:`_each_route`."""
+        last: BaseException | None = None
+        for route in self._candidates(call, is_async=True):
+            try:
+                return await run(route)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+            except _Stop as exc:
+                last = exc
+                break
+        raise self._exhausted(call, last)
 
     def _before_attempt(self, call: Call, route: Route, breaker: Breaker) -> float | None:
         """Check deadline and circuit; returns the per-attempt timeout (or ``None``)."""
@@ -669,62 +707,32 @@ class Client:
 
     def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
-        last: BaseException | None = None
-        for route in self._candidates(call):
-            if route.is_async:
-                raise ConfigurationError(
-                    f"route {route.name!r} holds an async client: use acomplete()/astream()"
-                )
+
+        def run(route: Route) -> tuple[Route, Any, Parsed]:
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
             breaker = self._breaker_for(route)
 
-            def once(
-                timeout: float | None,
-                t0: float,
-                route: Route = route,
-                method: Any = method,
-                kwargs: dict[str, Any] = kwargs,
-                breaker: Breaker = breaker,
-            ) -> tuple[Any, Parsed]:
+            def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
                 try:
                     raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
                 except Exception as exc:
                     self._after_failure(call, route, breaker, exc, t0)
-                return raw, self._after_success(call, route, breaker, raw, t0)
+                return route, raw, self._after_success(call, route, breaker, raw, t0)
 
-            try:
-                raw, parsed = self._try_route(call, route, once)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-                continue
-            except _Stop as exc:
-                last = exc
-                break
-            return route, raw, parsed
-        raise self._exhausted(call, last)
+            return self._try_route(call, route, once)
+
+        return self._each_route(call, run)
 
     async def _asend(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (async). Raises RoutesExhaustedError when all fail."""
-        last: BaseException | None = None
-        for route in self._candidates(call):
-            if not route.is_async:
-                raise ConfigurationError(
-                    f"route {route.name!r} holds a sync client: use complete()/stream(), or build "
-                    "the route around AsyncAnthropic/AsyncOpenAI"
-                )
+
+        async def run(route: Route) -> tuple[Route, Any, Parsed]:
             method = route.adapter.method(route.sdk)
             kwargs = call.rendered[route.name]
             breaker = self._breaker_for(route)
 
-            async def once(
-                timeout: float | None,
-                t0: float,
-                route: Route = route,
-                method: Any = method,
-                kwargs: dict[str, Any] = kwargs,
-                breaker: Breaker = breaker,
-            ) -> tuple[Any, Parsed]:
+            async def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
                 try:
                     if timeout:
                         raw = await method(**kwargs, timeout=timeout)
@@ -732,18 +740,11 @@ class Client:
                         raw = await method(**kwargs)
                 except Exception as exc:
                     self._after_failure(call, route, breaker, exc, t0)
-                return raw, self._after_success(call, route, breaker, raw, t0)
+                return route, raw, self._after_success(call, route, breaker, raw, t0)
 
-            try:
-                raw, parsed = await self._atry_route(call, route, once)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-                continue
-            except _Stop as exc:
-                last = exc
-                break
-            return route, raw, parsed
-        raise self._exhausted(call, last)
+            return await self._atry_route(call, route, once)
+
+        return await self._aeach_route(call, run)
 
     def _breaker_for(self, route: Route) -> Breaker:
         """The circuit state for ``route`` (routes passed per call get one on first use)."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._failures import EmptyStreamError
 from ._reply import Reply
-from ._retry import RetryableAttempt
 from .errors import ConfigurationError, StreamInterruptedError
 
 if TYPE_CHECKING:
@@ -63,6 +62,21 @@ class _StreamBase:
     def call_id(self) -> str:
         """The id this call's audit event will carry."""
         return self._call.call_id
+
+    def _opened(
+        self,
+        route: Route,
+        vendor: Any,
+        events: Any,
+        parser: StreamParser,
+        buffered: list[Any],
+        pending: list[str],
+        ended: bool,
+    ) -> None:
+        """Keep the stream that answered (and what was read before the first delta)."""
+        self._route, self._vendor, self._events = route, vendor, events
+        self._parser, self._pending, self._ended = parser, pending, ended
+        self._buffered_events = buffered
 
     def _deltas(self, delta: str) -> str:
         if self._restorer is not None:
@@ -231,57 +245,32 @@ class Stream(_StreamBase):
 
     def _open(self) -> None:
         """Open the first stream that yields text, retrying and rerouting before it does."""
-        from ._client import _NextRoute, _Stop
-
         client, call = self._client, self._call
-        last: BaseException | None = None
-        for route in client._candidates(call):
-            if route.is_async:
-                raise ConfigurationError(
-                    f"route {route.name!r} holds an async client: use astream()"
-                )
+
+        def run(route: Route) -> None:
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
             breaker = client._breaker_for(route)
 
-            def once(
-                timeout: float | None,
-                t0: float,
-                route: Route = route,
-                method: Any = method,
-                kwargs: dict[str, Any] = kwargs,
-                breaker: Any = breaker,
-            ) -> None:
+            def once(timeout: float | None, t0: float) -> None:
                 vendor = None
                 try:
                     vendor = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
                     events = iter(vendor)
                     parser = route.adapter.stream_parser()
                     buffered, pending, ended = _prime(events, parser)
-                    if ended and not buffered:
-                        raise EmptyStreamError(
-                            "the stream ended before any event: the body was not an event stream"
-                        )
+                    _require_events(buffered, ended)
                 except Exception as exc:
                     if vendor is not None:
                         vendor.close()
                     client._after_failure(call, route, breaker, exc, t0)
                 call.attempt(route, status=200, error=None, latency=client._clock() - t0)
                 breaker.success()
-                self._route, self._vendor, self._events = route, vendor, events
-                self._parser, self._pending, self._ended = parser, pending, ended
-                self._buffered_events = buffered
+                self._opened(route, vendor, events, parser, buffered, pending, ended)
 
-            try:
-                client._try_route(call, route, once)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-                continue
-            except _Stop as exc:
-                last = exc
-                break
-            return
-        raise client._exhausted(call, last)
+            client._try_route(call, route, once)
+
+        client._each_route(call, run)
 
 
 class AsyncStream(_StreamBase):
@@ -361,25 +350,14 @@ class AsyncStream(_StreamBase):
                     await result
 
     async def _open(self) -> None:
-        from ._client import _NextRoute, _Stop
-
         client, call = self._client, self._call
-        last: BaseException | None = None
-        for route in client._candidates(call):
-            if not route.is_async:
-                raise ConfigurationError(f"route {route.name!r} holds a sync client: use stream()")
+
+        async def run(route: Route) -> None:
             method = route.adapter.method(route.sdk)
             kwargs = {**call.rendered[route.name], **route.adapter.stream_kwargs()}
             breaker = client._breaker_for(route)
 
-            async def once(
-                timeout: float | None,
-                t0: float,
-                route: Route = route,
-                method: Any = method,
-                kwargs: dict[str, Any] = kwargs,
-                breaker: Any = breaker,
-            ) -> None:
+            async def once(timeout: float | None, t0: float) -> None:
                 vendor = None
                 try:
                     if timeout:
@@ -389,30 +367,26 @@ class AsyncStream(_StreamBase):
                     events = vendor.__aiter__()
                     parser = route.adapter.stream_parser()
                     buffered, pending, ended = await _aprime(events, parser)
-                    if ended and not buffered:
-                        raise EmptyStreamError(
-                            "the stream ended before any event: the body was not an event stream"
-                        )
+                    _require_events(buffered, ended)
                 except Exception as exc:
                     if vendor is not None:
                         await vendor.close()
                     client._after_failure(call, route, breaker, exc, t0)
                 call.attempt(route, status=200, error=None, latency=client._clock() - t0)
                 breaker.success()
-                self._route, self._vendor, self._events = route, vendor, events
-                self._parser, self._pending, self._ended = parser, pending, ended
-                self._buffered_events = buffered
+                self._opened(route, vendor, events, parser, buffered, pending, ended)
 
-            try:
-                await client._atry_route(call, route, once)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-                continue
-            except _Stop as exc:
-                last = exc
-                break
-            return
-        raise client._exhausted(call, last)
+            await client._atry_route(call, route, once)
+
+        await client._aeach_route(call, run)
+
+
+def _require_events(buffered: list[Any], ended: bool) -> None:
+    """A 200 whose body held no stream events is a malformed answer, not an empty reply."""
+    if ended and not buffered:
+        raise EmptyStreamError(
+            "the stream ended before any event: the body was not an event stream"
+        )
 
 
 def _prime(events: Iterator[Any], parser: StreamParser) -> tuple[list[Any], list[str], bool]:
