@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -101,7 +101,7 @@ class Call:
             err = {"type": err_type, "message": message}
         return CallEvent(
             call_id=self.call_id,
-            ts=datetime.fromtimestamp(self.started, UTC).isoformat(timespec="microseconds"),
+            ts=_iso(self.started),
             latency_ms=round((ended - self.started) * 1000.0, 3),
             tags=self.tags.as_dict(),
             outcome=outcome,
@@ -151,7 +151,7 @@ class Call:
         elif self.pii is not None:
             scrub = self.pii.record
         else:
-            scrub = _scrubbers()[0]
+            scrub = self._default_scrub(response, parsed)
 
         out: dict[str, Any] = {}
         if self.native_request is not None:
@@ -178,6 +178,44 @@ class Call:
             ]
         return out
 
+    def _default_scrub(self, response: str | None, parsed: Parsed | None) -> Callable[[str], str]:
+        """``scrub``, or a no-op when one scan of all recorded text finds nothing.
+
+        One detector pass over the joined texts replaces one pass per text on the
+        common path (nothing to hide); texts are joined with newlines, which no
+        detected entity spans, so nothing found jointly means nothing found singly.
+        """
+        scrub = _scrubbers()[0]
+        p = self.prompt
+        if p is None or self.native_request is not None or (parsed and parsed.tool_calls):
+            return scrub
+        texts = p.texts()
+        if response:
+            texts.append(response)
+        if _detector()("\n".join(texts)):
+            return scrub
+        return _unchanged
+
+
+def _iso(ts: float) -> str:
+    """``2026-11-28T06:21:42.491558+00:00`` for a POSIX timestamp (UTC)."""
+    seconds = int(ts)
+    micros = round((ts - seconds) * 1e6)
+    if micros == 1_000_000:
+        seconds, micros = seconds + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}+00:00"
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+@cache
+def _detector() -> Callable[[str], Any]:
+    from .pii import default_detector
+
+    return default_detector()
+
 
 @cache
 def _scrubbers() -> tuple[Callable[[str], str], Callable[[str], str]]:
@@ -190,6 +228,8 @@ def _scrubbers() -> tuple[Callable[[str], str], Callable[[str], str]]:
 def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
     from ._prompt import Text, ToolCall, ToolResult, map_json_strings
 
+    if len(message.parts) == 1 and type(message.parts[0]) is Text:
+        return {"role": message.role, "text": scrub(message.parts[0].text)}
     parts: list[Any] = []
     for p in message.parts:
         if isinstance(p, Text):

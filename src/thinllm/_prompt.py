@@ -240,14 +240,23 @@ class Prompt:
         )
 
     def texts(self) -> list[str]:
-        """Every text the vendor would receive, in order (for scanning and lints)."""
+        """Every text the vendor would receive, in order (for scanning and lints).
+
+        The same texts, in the same order, that :meth:`map_text` visits.
+        """
         out: list[str] = []
-
-        def collect(text: str) -> str:
-            out.append(text)
-            return text
-
-        self.map_text(collect)
+        if self.system is not None:
+            out.append(self.system)
+        out.extend(self.context)
+        for message in (*self.examples, *self.messages):
+            for part in message.parts:
+                if isinstance(part, Text):
+                    out.append(part.text)
+                elif isinstance(part, ToolResult):
+                    out.append(part.content)
+                else:
+                    map_json_strings(part.arguments, _collect(out))
+        out.extend(t.description for t in self.tools)
         return out
 
     def static_hash(self) -> str:
@@ -296,6 +305,14 @@ class Prompt:
             bits.append("tools=[" + ", ".join(t.name for t in self.tools) + "]")
         bits.append(f"messages=[{len(self.messages)}]")
         return "Prompt(" + ", ".join(bits) + ")"
+
+
+def _collect(out: list[str]) -> Callable[[str], str]:
+    def collect(text: str) -> str:
+        out.append(text)
+        return text
+
+    return collect
 
 
 def _coerce_examples(examples: Iterable[Message | tuple[str, str]]) -> tuple[Message, ...]:
