@@ -42,6 +42,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--baseline", help="a blessed baseline or earlier run directory")
     run.add_argument("--arm", help="route name or model to run (default: the eval's)")
     run.add_argument("--epochs", type=int, help=f"repeats per case (default {DEFAULT_CI_EPOCHS})")
+    _batch_option(run)
     _gate_options(run)
     _cache_options(run)
     _report_options(run)
@@ -68,6 +69,7 @@ def register(subparsers: Any) -> None:
     rotate.add_argument(
         "--epochs", type=int, help=f"repeats per case (default {DEFAULT_CI_EPOCHS})"
     )
+    _batch_option(rotate)
     _gate_options(rotate, noninferiority_default=True)
     _cache_options(rotate)
     _report_options(rotate)
@@ -99,6 +101,15 @@ def _gate_options(p: argparse.ArgumentParser, *, noninferiority_default: bool = 
             action="store_true",
             help="pass only if the 95%% interval excludes a drop of the margin",
         )
+
+
+def _batch_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        default=None,
+        help="send generations through the vendor batch API (half price, hours of latency)",
+    )
 
 
 def _cache_options(p: argparse.ArgumentParser) -> None:
@@ -152,7 +163,15 @@ def _run(args: argparse.Namespace) -> int:
         progress = Progress(total, label=ev.name)
         with _open_cache(args) as cache:
             result = asyncio.run(
-                arun(ev, out=args.out, arm=args.arm, epochs=epochs, cache=cache, progress=progress)
+                arun(
+                    ev,
+                    out=args.out,
+                    arm=args.arm,
+                    epochs=epochs,
+                    cache=cache,
+                    progress=progress,
+                    batch=args.batch,
+                )
             )
         progress.close()
     except (ThinLLMError, OSError) as exc:
@@ -245,6 +264,7 @@ def _rotate(args: argparse.Namespace) -> int:
                         cache=cache,
                         progress=progress,
                         target=old,
+                        batch=args.batch,
                     ),
                     arun(
                         ev,
@@ -253,6 +273,7 @@ def _rotate(args: argparse.Namespace) -> int:
                         cache=cache,
                         progress=progress,
                         target=new,
+                        batch=args.batch,
                     ),
                 )
                 return base, cand

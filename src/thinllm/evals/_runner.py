@@ -3,14 +3,15 @@
 Concurrency is bounded by a semaphore; each generation has a timeout; retries happen in
 the client and are recorded; an error is recorded as an error, never as a failure.
 Finished records are appended to ``results.jsonl`` as they complete, so a crashed run
-resumes from where it stopped.
+resumes from where it stopped. In batch mode (``_batchmode``) the uncached generations
+are made first, as one vendor batch, and then graded the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from thinllm._prompt import Prompt
 from thinllm.errors import ConfigurationError, RoutesExhaustedError, ThinLLMError
 
+from ._batchmode import BatchedGenerations, BatchItem, generate_in_batch
 from ._cache import EvalCache, generation_key, grade_key
 from ._cases import Case, sha256
 from ._grading import GradeResult, GraderInfo, Output, decide, grader_info, run_grader
@@ -42,9 +44,12 @@ def run(
     epochs: int | None = None,
     cache: EvalCache | None = None,
     progress: ProgressFn | None = None,
+    batch: bool | None = None,
 ) -> Run:
     """Run an eval synchronously (see :func:`arun`)."""
-    return asyncio.run(arun(eval_, out=out, arm=arm, epochs=epochs, cache=cache, progress=progress))
+    return asyncio.run(
+        arun(eval_, out=out, arm=arm, epochs=epochs, cache=cache, progress=progress, batch=batch)
+    )
 
 
 async def arun(
@@ -56,19 +61,22 @@ async def arun(
     cache: EvalCache | None = None,
     progress: ProgressFn | None = None,
     target: Target | None = None,
+    batch: bool | None = None,
 ) -> Run:
     """Run every case ``epochs`` times against ``arm`` (a route name or model).
 
     With ``out``, records go to a run directory and a run interrupted earlier is
     resumed: finished (case, epoch) records are kept, errored ones are retried.
-    ``cache`` serves unchanged generations and grades from disk.
+    ``cache`` serves unchanged generations and grades from disk. ``batch`` (default:
+    the eval's ``batch``) sends the uncached generations as one vendor batch.
     """
+    batch = eval_.batch if batch is None else batch
     target = target or eval_.make_target(arm)
     k = epochs or eval_.epochs or 1
     cases = eval_.load_cases()
     fingerprint = eval_.graders_fingerprint
     prompts = {c.id: _prompt_for(eval_, c) for c in cases}
-    manifest = _manifest(eval_, target, cases, prompts, k)
+    manifest = _manifest(eval_, target, cases, prompts, k) | {"batch": batch}
     path = Path(out) if out is not None else None
     previous: list[Record] = []
     if path is not None:
@@ -83,6 +91,10 @@ async def arun(
     # Render one request before anything is sent: an option the route refuses is a
     # configuration error of the whole run, not an error of every case.
     target.request(prompts[cases[0].id])
+    todo = [(c, e) for e in range(k) for c in cases if (c.id, e) not in done]
+    batched = BatchedGenerations({})
+    if batch and todo:
+        batched = await generate_in_batch(eval_, target, todo, prompts, cache, path)
     writer = ResultsWriter(path / RESULTS) if path is not None else None
     semaphore = asyncio.Semaphore(eval_.concurrency)
     fresh: list[Record] = []
@@ -90,7 +102,15 @@ async def arun(
     async def one(case: Case, epoch: int) -> None:
         async with semaphore:
             record = await _run_one(
-                eval_, target, case, prompts[case.id], epoch, hashes[case.id], infos, cache
+                eval_,
+                target,
+                case,
+                prompts[case.id],
+                epoch,
+                hashes[case.id],
+                infos,
+                cache,
+                batched.get(case.id, epoch),
             )
         fresh.append(record)
         if writer is not None:
@@ -102,15 +122,14 @@ async def arun(
         # A TaskGroup cancels the other jobs when one raises (a harness error).
         try:
             async with asyncio.TaskGroup() as group:
-                for e in range(k):
-                    for c in cases:
-                        if (c.id, e) not in done:
-                            group.create_task(one(c, e))
+                for c, e in todo:
+                    group.create_task(one(c, e))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
     finally:
         if writer is not None:
             writer.close()
+    batched.finish()
     kept = [r for r in previous if r.key in done and not r.errored]
     result = Run(manifest, [*kept, *fresh], path=path)
     write_summary(result)
@@ -220,6 +239,7 @@ async def _run_one(
     case_hash: str,
     infos: Sequence[tuple[Any, GraderInfo]],
     cache: EvalCache | None,
+    batched: BatchItem | None = None,
 ) -> Record:
     base: dict[str, Any] = {
         "case_id": case.id,
@@ -232,7 +252,7 @@ async def _run_one(
         "expected": case.expected,
     }
     try:
-        generation, from_cache = await _generate(eval_, target, prompt, epoch, cache)
+        generation, from_cache = await _generate(eval_, target, prompt, epoch, cache, batched)
     except ConfigurationError:
         raise  # the eval is misconfigured: stop the run (harness error)
     except Exception as exc:  # recorded, counted apart from failures
@@ -288,15 +308,28 @@ async def _run_one(
 
 
 async def _generate(
-    eval_: Eval, target: Target, prompt: Prompt, epoch: int, cache: EvalCache | None
+    eval_: Eval,
+    target: Target,
+    prompt: Prompt,
+    epoch: int,
+    cache: EvalCache | None,
+    batched: BatchItem | None = None,
 ) -> tuple[Generation, bool]:
     key = None
     if cache is not None:
         key = generation_key(target.model, eval_.options, target.request(prompt), epoch)
-        hit = cache.get("generations", key)
+        # A batch item was not in the cache when the batch was planned.
+        hit = cache.get("generations", key) if batched is None else None
         if hit is not None:
             return Generation.from_cache(hit), True
-    generation = await asyncio.wait_for(target.generate(prompt), eval_.timeout)
+
+    def call() -> Awaitable[Generation]:
+        return asyncio.wait_for(target.generate(prompt), eval_.timeout)
+
+    if batched is not None:
+        generation = await batched.resolve(call)
+    else:
+        generation = await call()
     if cache is not None and key is not None:
         cache.put("generations", key, generation.to_cache())
     return generation, False

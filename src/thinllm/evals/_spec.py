@@ -76,6 +76,8 @@ class Eval:
       graders decide). ``metric``: ``"pass"`` or ``"score"`` for comparisons.
     - ``margin``: the drop (0.02 = 2 points) that counts as a regression; ``alpha``: the
       significance level; ``max_error_rate``: errors above this share fail the harness.
+    - ``batch``: send the uncached generations as one vendor batch, at the batch rate
+      (hours of latency instead of seconds; see docs/evals.md "Batch mode").
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class Eval:
         alpha: float = 0.05,
         max_error_rate: float = 0.1,
         seed: int = 0,
+        batch: bool = False,
     ) -> None:
         if not graders:
             raise ConfigurationError("an Eval needs at least one grader")
@@ -133,6 +136,7 @@ class Eval:
         self.alpha = alpha
         self.max_error_rate = max_error_rate
         self.seed = seed
+        self.batch = batch
         self.base_dir: Path | None = None
         self._cases: list[Case] | None = None
         for g in self.graders:
