@@ -101,10 +101,12 @@ def main() -> None:
 
     a_raw = fake.anthropic(max_retries=0)
     a_gov = governed_client(Route(fake.anthropic(), model="claude-sonnet-5-5"))
-    a_kwargs = a_gov.render(prompt, max_tokens=16)
+    # Render with the same tags, so both sides send byte-identical requests (the user
+    # tag becomes metadata.user_id / safety_identifier).
+    a_kwargs = a_gov.render(prompt, tags=tags, max_tokens=16)
     o_raw = fake.openai(max_retries=0)
     o_gov = governed_client(Route(fake.openai(), model="gpt-6.1-terra"))
-    o_kwargs = o_gov.render(prompt, max_tokens=16)
+    o_kwargs = o_gov.render(prompt, tags=tags, max_tokens=16)
     aa_raw = fake.async_anthropic(max_retries=0)
     aa_gov = governed_client(Route(fake.async_anthropic(), model="claude-sonnet-5-5"))
 
