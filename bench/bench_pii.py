@@ -10,7 +10,9 @@ Run:  python bench/bench_pii.py [--mb 6] [--runs 5] [--seed 1234]
 
 Reports precision and recall per entity (a finding counts if it overlaps a labelled value
 of the same type), values left partly uncovered ("leaks"), and throughput in MB/s (median
-of ``--runs``). If presidio-analyzer is installed, its pattern recognizers (NoOpNlpEngine)
+of ``--runs``, by wall clock and by CPU time), plus the same runs of a trivial regex scan
+(``re.findall("[0-9]+")``) so that figures from busy or different machines can be compared
+as a ratio. If presidio-analyzer is installed, its pattern recognizers (NoOpNlpEngine)
 run on the same corpus and are printed alongside.
 """
 
@@ -21,6 +23,7 @@ import base64
 import importlib.util
 import json
 import random
+import re
 import statistics
 import string
 import sys
@@ -32,6 +35,9 @@ from typing import ClassVar
 from faker import Faker
 
 from thinllm.pii import BuiltinDetector, Span, scrub
+
+#: A trivial scan over the same corpus, timed in the same run, to normalise throughput.
+_REFERENCE = re.compile(r"[0-9]+")
 
 ENTITIES = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "SECRET")
 
@@ -335,7 +341,7 @@ def score(docs: list[Doc], detect: Callable[[str], list[Span]]) -> dict[str, Sco
             sc.gold += 1
             if any(s.entity == entity and s.start < end and start < s.end for s in spans):
                 sc.found += 1
-            covered = set()
+            covered: set[int] = set()
             for s in spans:
                 covered.update(range(max(s.start, start), min(s.end, end)))
             if len(covered) < end - start:
@@ -351,23 +357,36 @@ def score(docs: list[Doc], detect: Callable[[str], list[Span]]) -> dict[str, Sco
 
 
 def throughput(
-    docs: list[Doc], detect: Callable[[str], list[Span]], runs: int
+    docs: list[Doc], detect: Callable[[str], object], runs: int, reference: bool = False
 ) -> tuple[float, float]:
     """Median MB/s over ``runs`` passes: by wall clock, and by this process's CPU time.
 
     The CPU figure is the steadier one on a shared machine (other processes' load does
-    not count against it); the wall figure is what a caller sees.
+    not count against it); the wall figure is what a caller sees. With ``reference``,
+    each pass is followed by a pass of the trivial ``_REFERENCE`` scan and the result is
+    the median of the per-pass ratios (detector / reference), so that a load change
+    between passes moves both sides of a ratio alike.
     """
     size = sum(len(d.text.encode()) for d in docs) / 1e6
     texts = [d.text for d in docs]
     wall, cpu = [], []
     for _ in range(runs):
-        w, c = time.perf_counter(), time.process_time()
-        for text in texts:
-            detect(text)
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
+        w, c = _timed(texts, detect)
+        if reference:
+            rw, rc = _timed(texts, _REFERENCE.findall)
+            w, c = w / rw, c / rc  # the detector's time in units of the reference's
+        wall.append(w)
+        cpu.append(c)
+    if reference:
+        return 1 / statistics.median(wall), 1 / statistics.median(cpu)
     return size / statistics.median(wall), size / statistics.median(cpu)
+
+
+def _timed(texts: list[str], detect: Callable[[str], object]) -> tuple[float, float]:
+    w, c = time.perf_counter(), time.process_time()
+    for text in texts:
+        detect(text)
+    return time.perf_counter() - w, time.process_time() - c
 
 
 def presidio_detector() -> Callable[[str], list[Span]] | None:
@@ -450,6 +469,16 @@ def main() -> int:
     for name, (_, (wall, cpu)) in results.items():
         runs = args.runs if name == "thinllm" else 1
         print(f"throughput {name}: {wall:.1f} MB/s wall, {cpu:.1f} MB/s CPU (median of {runs})")
+    # Passes of a trivial regex scan over the same texts, interleaved with passes of the
+    # detector: the ratio compares figures from machines (or moments of a shared machine)
+    # of different speed.
+    ref_wall, ref_cpu = throughput(docs, _REFERENCE.findall, args.runs)
+    ratio_wall, ratio_cpu = throughput(docs, builtin, args.runs, reference=True)
+    print(
+        f"reference re.findall({_REFERENCE.pattern!r}): {ref_wall:.1f} MB/s wall, "
+        f"{ref_cpu:.1f} MB/s CPU; thinllm / reference (interleaved passes, median of "
+        f"{args.runs}) = {ratio_wall:.3f} wall, {ratio_cpu:.3f} CPU"
+    )
 
     short = "Hi Dana, the order shipped on Friday and should arrive next week. " * 3
     short = short[:200]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,12 +140,23 @@ def _outside_placeholders(text: str, spans: list[Span]) -> list[Span]:
     return [s for s in spans if not any(s.start < e and b < s.end for b, e in marks)]
 
 
+_BY_POSITION = operator.attrgetter("start", "end")  # a C-level sort key
+
+
+def _disjoint(ordered: list[Span]) -> bool:
+    """Whether spans sorted by position are all non-empty and none overlaps the next."""
+    end = -1
+    for span in ordered:
+        if span.start < end or span.end <= span.start:
+            return False
+        end = span.end
+    return True
+
+
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     """Keep non-overlapping spans: longest first, then highest score, then earliest."""
-    ordered = sorted(spans, key=lambda s: (s.start, s.end))
-    if all(a.end <= b.start for a, b in itertools.pairwise(ordered)) and all(
-        s.end > s.start for s in ordered
-    ):
+    ordered = sorted(spans, key=_BY_POSITION)
+    if _disjoint(ordered):
         return ordered  # the common case: nothing overlaps
     ranked = sorted(ordered, key=lambda s: (s.start - s.end, -s.score, s.start, s.entity))
     # Kept spans never overlap, so sorted by start they are sorted by end too: one

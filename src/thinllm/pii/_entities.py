@@ -5,8 +5,8 @@ quickly to a literal (``@``, ``:``) or to a single character class (a digit), bu
 every position of a pattern that starts with an alternation. So every digit-led entity
 (cards, SSNs, phones, IPv4, IBAN check digits) shares *one* pattern that starts with
 ``[0-9]`` and branches after it; e-mail addresses and IPv6 addresses are anchored on
-``@`` and ``:`` found with ``str.find``; secrets run only when one of their literal
-prefixes occurs. Regexes compile on first use so that ``import thinllm`` stays cheap.
+``@`` and ``:`` found with ``str.find``; secrets run only when a cheap screen finds one
+of their literal prefixes. Regexes compile on first use so that ``import thinllm`` stays cheap.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("plain", r"(?P<plain>[0-9]{8,11})"),
 )  # fmt: skip
 _KIND_NAMES = tuple(k for k, _ in _KINDS)
+# The kinds to try, in order, at the start of a candidate that failed as ``kind``.
+_LATER = {k: _KIND_NAMES[i + 1 :] for i, k in enumerate(_KIND_NAMES)}
 _AFTER_MARK = ("intl", "paren", "iban")  # kinds identified by the character before them
 # The first digit must not continue a word, a number or a dotted/dashed run: this one
 # check rejects most digits cheaply (the inner digits of ids, hashes and keys).
@@ -84,26 +86,47 @@ _PHONE_WORDS = (
 )
 _SSN_WORDS = r"\b(?:ssn|social security(?: number)?|soc\.? sec)" + _GAP
 
-# Secret formats, each led by a literal so the regex engine can jump to it, and run only
-# if that literal occurs at all: (literal that must occur, regex).
-_SECRETS: tuple[tuple[str, str], ...] = (
-    ("sk-", r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),  # OpenAI, Anthropic
-    ("k_", r"k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe sk_/rk_ (letter checked below)
-    ("AKIA", r"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),  # AWS access key ids
-    ("ASIA", r"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),
+# Secret formats: (screen, name, regex). Each regex is led by a literal so the regex
+# engine can jump to it, and runs only if its screen finds something in the text. A
+# screen is one more pass over the text, so each is the cheapest test that rules its
+# formats out (timed on the benchmark corpus): one character ("_", which most prose
+# lacks) is a memchr; short literals are found faster by a regex led by one character
+# (see _SCREEN_RX) than by a substring search. Formats that share a screen pay for it
+# once.
+_SECRETS: tuple[tuple[str, str, str], ...] = (
+    # OpenAI, Anthropic
+    ("-", "sk-", r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    ("_", "k_", r"k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe sk_/rk_ (letter checked below)
+    ("AKIA|ASIA|AIza", "AKIA", r"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),  # AWS access key ids
+    ("AKIA|ASIA|AIza", "ASIA", r"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),
     # GitHub: personal, OAuth, user, server and refresh tokens, fine-grained PATs
-    ("gh", r"gh[pousr]_[A-Za-z0-9]{36,}"),
-    ("github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
-    ("xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),  # Slack
-    ("eyJ", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),  # JWT
-    ("AIza", r"AIza[0-9A-Za-z_\-]{35}"),  # Google API keys
-    ("Bearer", r"Bearer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*)"),
+    ("_", "gh", r"gh[pousr]_[A-Za-z0-9]{36,}"),
+    ("_", "github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
+    ("-", "xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),  # Slack
+    ("eyJ", "eyJ", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),  # JWT
+    ("AKIA|ASIA|AIza", "AIza", r"AIza[0-9A-Za-z_\-]{35}"),  # Google API keys
+    ("Bearer", "Bearer", r"Bearer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*)"),
     (
+        "-",
         "PRIVATE KEY",
         r"-----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
         r"(?:.*?-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*)",
     ),
 )
+# The most characters any format has before the character its screen finds: "github_"
+# before "_", "xoxb" before "-".
+_SCREEN_LEAD = 6
+# Screens tested by a regex: a single leading literal character makes the regex engine
+# scan with a tight loop, and the lookaround checks the rest only where it occurs.
+# Any other screen is a plain substring test.
+_SCREEN_RX = {
+    # "sk-" and "xoxb-" only where they start a word, as the formats require ("task-…"
+    # is common in prose and is never a key), or "-----BEGIN".
+    "-": r"-(?:(?<=sk-)(?<![A-Za-z0-9_\-]sk-)|(?<=xox[abposre]-)(?<![A-Za-z0-9_\-]xox.-)|(?=----))",
+    "AKIA|ASIA|AIza": r"A(?=KIA|SIA|Iza)",
+    "eyJ": r"J(?<=eyJ)",
+    "Bearer": r"B(?=earer)",
+}
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _WORD_DASH = _WORD | {"-"}
 
@@ -122,7 +145,8 @@ class _Rx:
     colon: re.Pattern[str]
     hex_rev: re.Pattern[str]
     ip6_right: re.Pattern[str]
-    secrets: tuple[tuple[str, re.Pattern[str]], ...]
+    # (substring screen, or regex screen, then the formats it guards as (name, regex))
+    secrets: tuple[tuple[str, re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]], ...]
 
 
 @cache
@@ -148,7 +172,19 @@ def _rx() -> _Rx:
         colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
-        secrets=tuple((lit, re.compile(body, re.DOTALL)) for lit, body in _SECRETS),
+        secrets=_compile_secrets(),
+    )
+
+
+def _compile_secrets() -> tuple[
+    tuple[str, re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]], ...
+]:
+    by_screen: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for screen, name, body in _SECRETS:
+        by_screen.setdefault(screen, []).append((name, re.compile(body, re.DOTALL)))
+    return tuple(
+        (screen, re.compile(_SCREEN_RX[screen]) if screen in _SCREEN_RX else None, tuple(formats))
+        for screen, formats in by_screen.items()
     )
 
 
@@ -233,56 +269,81 @@ def _ipv6_ok(text: str, start: int, end: int) -> bool:
 
 
 def _secrets(text: str, out: list[Span]) -> None:
-    for literal, rx in _rx().secrets:
-        if literal not in text:
-            continue
-        for m in rx.finditer(text):
-            start, end = m.span()
-            if literal == "Bearer":
-                start = m.start("token")
-                token = m.group("token")
-                if len(token) < 24 and not any(c.isdigit() for c in token):
-                    continue  # "Bearer authentication" is prose; a token has digits or length
-            elif literal == "k_":
-                if start == 0 or text[start - 1] not in "sr":
-                    continue
-                start -= 1
-            if literal != "PRIVATE KEY" and start > 0 and text[start - 1] in _WORD_DASH:
-                continue  # "task-…" is not an "sk-…" key
-            out.append(Span("SECRET", start, end, 1.0))
+    for screen, screen_rx, formats in _rx().secrets:
+        if screen_rx is None:
+            hit = text.find(screen)
+        else:
+            m = screen_rx.search(text)
+            hit = -1 if m is None else m.start()
+        if hit != -1:
+            # No format starts more than _SCREEN_LEAD characters before the first place
+            # its screen matched, so the formats need not scan the text before it.
+            for name, pattern in formats:
+                _secret_matches(text, max(0, hit - _SCREEN_LEAD), name, pattern, out)
+
+
+def _secret_matches(
+    text: str, pos: int, name: str, pattern: re.Pattern[str], out: list[Span]
+) -> None:
+    for m in pattern.finditer(text, pos):
+        start, end = m.span()
+        if name == "Bearer":
+            start = m.start("token")
+            token = m.group("token")
+            if len(token) < 24 and not any(c.isdigit() for c in token):
+                continue  # "Bearer authentication" is prose; a token has digits or length
+        elif name == "k_":
+            if start == 0 or text[start - 1] not in "sr":
+                continue
+            start -= 1
+        if name != "PRIVATE KEY" and start > 0 and text[start - 1] in _WORD_DASH:
+            continue  # "task-…" is not an "sk-…" key
+        out.append(Span("SECRET", start, end, 1.0))
 
 
 def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
     rx = _rx()
     search = rx.digits.search
-    pos = 0
-    while True:
-        m = search(text, pos)
-        if m is None:
-            return
+    m = search(text)
+    while m is not None:
         kind = m.lastgroup or ""
-        if kind in ("ssep", "nsep", "intl_x", "paren_x", "nanp_x", "trunk_x"):
+        if kind not in _KIND_ENTITY:  # a separator or extension group closed last
             kind = _main_kind(m)
-        span = _validate(text, m, kind, wanted)
-        if span is None and kind == "iban":
-            pos = m.end()  # an IBAN-shaped string that fails its checksum: nothing inside
-            continue
-        if span is None:
-            # Try the kinds after this one at the same start: a 13-digit number that is
-            # not a card may still be a grouped phone number.
-            for later in _KIND_NAMES[_KIND_NAMES.index(kind) + 1 :]:
-                m2 = rx.kinds[later].match(text, m.start())
-                if m2 is not None:
-                    span = _validate(text, m2, later, wanted)
-                    if span is not None:
-                        break
-        if span is None:
-            # A grouped number that is neither a card nor anything else: its groups are
-            # not phones either ("ref 5055 0453 1698 9296" has no phone in it).
-            pos = m.end() if kind == "card" else m.start() + 1
-        else:
+        span = _validate(text, m, kind, wanted) if _KIND_ENTITY[kind] in wanted else None
+        if span is not None:
             out.append(span)
             pos = max(span.end, m.start() + 1)
+        elif kind == "iban":
+            pos = m.end()  # an IBAN-shaped string that fails its checksum: nothing inside
+        else:
+            # Try the kinds after this one at the same start: a 13-digit number that is
+            # not a card may still be a grouped phone number. (Every kind after "card"
+            # needs a separator within 12 digits: a bare run of 13+ digits cannot be one.)
+            bare = kind == "card" and m.group().isdigit()
+            span = None if bare else _later_kinds(text, m.start(), kind, wanted)
+            if span is not None:
+                out.append(span)
+                pos = max(span.end, m.start() + 1)
+            elif kind == "card":
+                # A grouped number that is neither a card nor anything else: its groups
+                # are not phones either ("ref 5055 0453 1698 9296" has no phone in it).
+                pos = m.end()
+            else:
+                pos = m.start() + 1
+        m = search(text, pos)
+
+
+def _later_kinds(text: str, start: int, kind: str, wanted: frozenset[str]) -> Span | None:
+    kinds = _rx().kinds
+    for later in _LATER[kind]:
+        if _KIND_ENTITY[later] not in wanted:
+            continue  # it could only be validated away
+        m = kinds[later].match(text, start)
+        if m is not None:
+            span = _validate(text, m, later, wanted)
+            if span is not None:
+                return span
+    return None
 
 
 def _main_kind(m: re.Match[str]) -> str:
@@ -293,20 +354,17 @@ def _main_kind(m: re.Match[str]) -> str:
 
 
 def _validate(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
-    entity = _KIND_ENTITY[kind]
-    if entity not in wanted:
-        return None
-    start, end = m.start(), m.end()
+    """The span ``m`` stands for if it passes its kind's check (most frequent kinds first)."""
     if kind == "card":
-        return _card(text, start, end)
-    if kind == "ssn":
-        return Span("US_SSN", start, end, 0.9)  # the regex checked the ranges
-    if kind == "ip4":
-        return Span("IP_ADDRESS", start, end, 0.95) if ip_ok(m.group(0), 4) else None
+        return _card(text, m.start(), m.end())
     if kind == "iban":
-        return _iban(text, start - 2, m.group(0))
+        return _iban(text, m.start() - 2, m.group())
+    if kind == "ssn":
+        return Span("US_SSN", m.start(), m.end(), 0.9)  # the regex checked the ranges
+    if kind == "ip4":
+        return Span("IP_ADDRESS", m.start(), m.end(), 0.95) if ip_ok(m.group(), 4) else None
     if kind == "plain":
-        return _plain(text, start, end, wanted)
+        return _plain(text, m.start(), m.end(), wanted)
     return _phone(text, m, kind)
 
 
@@ -318,12 +376,17 @@ def _card(text: str, start: int, end: int) -> Span | None:
     if len(digits) == len(candidate):
         return None
     # Grouped digits can run into a neighbour ("4111 1111 1111 1111 123" with a CVV):
-    # try the longest run of whole groups that is a valid card. Cumulative digit counts
-    # rule out most runs without building a string.
-    groups = [(g.start(), g.end()) for g in _rx().groups.finditer(text, start, end)]
+    # try the longest run of whole groups that is a valid card. The regex puts exactly
+    # one separator between groups, so the groups and their offsets come from a split.
+    groups = candidate.replace("-", " ").split(" ")
+    if len(digits) - min(len(groups[0]), len(groups[-1])) < 13:
+        return None  # every shorter run drops an end group: too few digits for a card
+    offsets = [start]
+    for g in groups:
+        offsets.append(offsets[-1] + len(g) + 1)
     before = [0]
-    for s, e in groups:
-        before.append(before[-1] + e - s)
+    for g in groups:
+        before.append(before[-1] + len(g))
     runs = [
         (before[j] - before[i], i, j)
         for i in range(len(groups))
@@ -331,9 +394,8 @@ def _card(text: str, start: int, end: int) -> Span | None:
         if 13 <= before[j] - before[i] <= 19 and (i, j) != (0, len(groups))
     ]
     for _, i, j in sorted(runs, key=lambda r: (-r[0], r[1])):
-        s, e = groups[i][0], groups[j - 1][1]
-        if card_ok(text[s:e].replace(" ", "").replace("-", "")):
-            return Span("CREDIT_CARD", s, e, 1.0)
+        if card_ok("".join(groups[i:j])):
+            return Span("CREDIT_CARD", offsets[i], offsets[j] - 1, 1.0)
     return None
 
 
@@ -344,9 +406,14 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
     length = iban_length(text[start : start + 2])
     if not length:
         return None
+    need = length - 2
+    if " " not in candidate:  # written compact: it must be exactly the country's length
+        end = start + length
+        if len(candidate) != need or (end < len(text) and text[end] in _WORD):
+            return None
+        return Span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
     # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
     # the country's length, counted in whole space-separated groups plus a part group.
-    need = length - 2
     end = start + 2
     for group in candidate.split(" "):
         take = min(len(group), need)
@@ -372,9 +439,8 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
         start -= 1  # include the "+" or "("
         if start > 0 and text[start - 1] in _WORD:
             return None
-    tokens = [(g.start(), g.end()) for g in _rx().groups.finditer(text, start, body_end)]
-    counts = [_dialled(text, s, e) for s, e in tokens]
-    total = sum(counts)
+    groups = _rx().groups
+    total = sum(map(_dialled, groups.findall(text, start, body_end)))
     first = text[m.start()]
     if kind == "intl":
         limit, floor = (11, 11) if first == "1" else (15, 8)
@@ -388,6 +454,9 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
     if total > limit:
         # A number followed by another number ("+1 415 555 2671 2 times"): drop whole
         # trailing groups until the count fits, and the extension with them.
+        found = list(groups.finditer(text, start, body_end))
+        tokens = [g.span() for g in found]
+        counts = [_dialled(g.group()) for g in found]
         while tokens and total > limit:
             tokens.pop()
             total -= counts.pop()
@@ -399,11 +468,11 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
     return Span("PHONE", start, end, 0.8 if kind in ("intl", "paren", "nanp") else 0.7)
 
 
-def _dialled(text: str, s: int, e: int) -> int:
+def _dialled(group: str) -> int:
     """Digits dialled in one group; the "(0)" of "+44 (0)20 ..." is not dialled."""
-    if text[s] != "(":
-        return e - s
-    return 0 if e - s == 3 and text[s + 1] == "0" else e - s - 2
+    if group[0] != "(":
+        return len(group)
+    return 0 if group == "(0)" else len(group) - 2
 
 
 def _plain(text: str, start: int, end: int, wanted: frozenset[str]) -> Span | None:
