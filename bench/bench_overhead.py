@@ -1,14 +1,17 @@
 """Wrapper overhead: a governed call vs the same raw vendor SDK call, interleaved in one run.
 
 Both sides talk to thinllm.testing's fake vendor over the SDK's own HTTP stack (the
-in-process transport), so the difference is thinllm's own work: tags, flag, render,
-retry loop, usage normalisation, pricing, the audit event and an in-memory sink.
+in-process transport) and send byte-identical requests, so the difference is thinllm's
+own work: tags, flag, render, retry loop, usage normalisation, pricing, the audit event
+(with redacted content) and an in-memory sink.
 
-    python bench/bench_overhead.py [--calls 2000] [--rounds 15]
+    python bench/bench_overhead.py [--calls 6000]
 
-Prints per-call medians and p95 for sync and async, Anthropic and OpenAI, the overhead
-in µs and as a ratio, and `import thinllm` time against `import pydantic`. When
-LiteLLM is installed, the same call through litellm.completion (pointed at the fake
+Calls alternate one by one (raw, governed, governed, raw, ...): on a shared host the
+speed drifts more than the effect being measured, and per-call alternation cancels the
+drift. Prints per-call medians and p95 for sync and async, Anthropic and OpenAI, the
+overhead in µs and as a ratio, and `import thinllm` time against `import pydantic`.
+When LiteLLM is installed, the same call through litellm.completion (pointed at the fake
 vendor over loopback HTTP) is measured in the same run.
 """
 
@@ -26,39 +29,68 @@ from typing import Any
 
 import thinllm
 from thinllm import Client, Prompt, Route, Tags, user
+from thinllm.flags import EnvFlag
 from thinllm.sinks import MemorySink
 from thinllm.testing import FakeVendor
 
 SYSTEM = "You triage support tickets. Answer with one label."
 TICKET = "My parcel has not arrived after two weeks, please help."
+Pair = tuple[list[float], list[float]]
 
 
-def per_call(fn: Callable[[], Any], calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls
+def paired(
+    raw: Callable[[], Any], governed: Callable[[], Any], calls: int, fresh: Callable[[], None]
+) -> Pair:
+    """Per-call seconds of raw and governed calls, alternating call by call.
+
+    ``fresh()`` runs every 500 pairs: it resets the fake vendor, whose request log and
+    cache simulation grow with every request.
+    """
+    clock = time.perf_counter_ns
+    r: list[float] = []
+    g: list[float] = []
+    for i in range(calls):
+        if i % 500 == 0:
+            fresh()
+        first, second = (raw, governed) if i % 2 else (governed, raw)
+        t0 = clock()
+        first()
+        t1 = clock()
+        second()
+        t2 = clock()
+        a, b = (t1 - t0) / 1e9, (t2 - t1) / 1e9
+        r.append(a if i % 2 else b)
+        g.append(b if i % 2 else a)
+    return r, g
 
 
-def aper_call(fn: Callable[[], Awaitable[Any]], calls: int) -> float:
-    async def run() -> float:
-        start = time.perf_counter()
-        for _ in range(calls):
-            await fn()
-        return (time.perf_counter() - start) / calls
+def apaired(
+    raw: Callable[[], Awaitable[Any]],
+    governed: Callable[[], Awaitable[Any]],
+    calls: int,
+    fresh: Callable[[], None],
+) -> Pair:
+    """Async :func:`paired` (one event loop for the whole run)."""
+
+    async def run() -> Pair:
+        clock = time.perf_counter_ns
+        r: list[float] = []
+        g: list[float] = []
+        for i in range(calls):
+            if i % 500 == 0:
+                fresh()
+            first, second = (raw, governed) if i % 2 else (governed, raw)
+            t0 = clock()
+            await first()
+            t1 = clock()
+            await second()
+            t2 = clock()
+            a, b = (t1 - t0) / 1e9, (t2 - t1) / 1e9
+            r.append(a if i % 2 else b)
+            g.append(b if i % 2 else a)
+        return r, g
 
     return asyncio.run(run())
-
-
-def interleave(
-    pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]], rounds: int
-) -> dict[str, tuple[list[float], list[float]]]:
-    out: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
-    for _ in range(rounds):
-        for name, (raw, governed) in pairs.items():
-            out[name][0].append(raw())
-            out[name][1].append(governed())
-    return out
 
 
 def p95(values: list[float]) -> float:
@@ -80,13 +112,16 @@ def import_time(module: str, runs: int = 15) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-    calls, rounds = args.calls, args.rounds
+    parser.add_argument("--calls", type=int, default=6000)
+    calls = parser.parse_args().calls
 
     fake = FakeVendor()
     fake.reply("shipping")
+
+    def fresh() -> None:
+        fake.reset()
+        fake.reply("shipping")
+
     os.environ.setdefault("BENCH_AI", "on")
     tags = Tags(user="alice@corp", workflow="support-triage", cost_center="cs-eu")
     prompt = Prompt(SYSTEM, messages=[user(TICKET)])
@@ -96,13 +131,13 @@ def main() -> None:
             [route],
             require_tags=("user", "workflow", "cost_center"),
             sinks=[MemorySink(maxlen=1000)],
-            flag=thinllm.flags.EnvFlag("BENCH_AI"),
+            flag=EnvFlag("BENCH_AI"),
         )
 
     a_raw = fake.anthropic(max_retries=0)
     a_gov = governed_client(Route(fake.anthropic(), model="claude-sonnet-5-5"))
-    # Render with the same tags, so both sides send byte-identical requests (the user
-    # tag becomes metadata.user_id / safety_identifier).
+    # The same tags on both sides: the user tag becomes metadata.user_id /
+    # safety_identifier, so both send byte-identical requests.
     a_kwargs = a_gov.render(prompt, tags=tags, max_tokens=16)
     o_raw = fake.openai(max_retries=0)
     o_gov = governed_client(Route(fake.openai(), model="gpt-6.1-terra"))
@@ -110,31 +145,32 @@ def main() -> None:
     aa_raw = fake.async_anthropic(max_retries=0)
     aa_gov = governed_client(Route(fake.async_anthropic(), model="claude-sonnet-5-5"))
 
-    pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
-        "anthropic sync": (
-            lambda: per_call(lambda: a_raw.messages.create(**a_kwargs), calls),
-            lambda: per_call(lambda: a_gov.complete(prompt, tags=tags, max_tokens=16), calls),
+    def a_governed() -> Any:
+        return a_gov.complete(prompt, tags=tags, max_tokens=16)
+
+    def o_governed() -> Any:
+        return o_gov.complete(prompt, tags=tags, max_tokens=16)
+
+    paired(lambda: a_raw.messages.create(**a_kwargs), a_governed, 200, fresh)  # warm-up
+    results = {
+        "anthropic sync": paired(
+            lambda: a_raw.messages.create(**a_kwargs), a_governed, calls, fresh
         ),
-        "openai sync": (
-            lambda: per_call(lambda: o_raw.chat.completions.create(**o_kwargs), calls),
-            lambda: per_call(lambda: o_gov.complete(prompt, tags=tags, max_tokens=16), calls),
+        "openai sync": paired(
+            lambda: o_raw.chat.completions.create(**o_kwargs), o_governed, calls, fresh
         ),
-        "anthropic async": (
-            lambda: aper_call(lambda: aa_raw.messages.create(**a_kwargs), calls),
-            lambda: aper_call(lambda: aa_gov.acomplete(prompt, tags=tags, max_tokens=16), calls),
+        "anthropic async": apaired(
+            lambda: aa_raw.messages.create(**a_kwargs),
+            lambda: aa_gov.acomplete(prompt, tags=tags, max_tokens=16),
+            calls,
+            fresh,
         ),
     }
-    # Warm-up (imports, caches, connection pools) before measuring.
-    for raw, governed in pairs.values():
-        raw()
-        governed()
-    results = interleave(pairs, rounds)
 
+    print(f"thinllm {thinllm.__version__}, python {sys.version.split()[0]}, {calls} paired calls")
     print(
-        f"thinllm {thinllm.__version__}, python {sys.version.split()[0]}, {calls} calls x {rounds} rounds"
-    )
-    print(
-        f"{'case':<18}{'raw µs':>10}{'gov µs':>10}{'raw p95':>10}{'gov p95':>10}{'overhead µs':>13}{'ratio':>8}"
+        f"{'case':<18}{'raw µs':>10}{'gov µs':>10}{'raw p95':>10}{'gov p95':>10}"
+        f"{'overhead µs':>13}{'ratio':>8}"
     )
     for name, (raw, gov) in results.items():
         r, g = statistics.median(raw) * 1e6, statistics.median(gov) * 1e6
@@ -144,46 +180,44 @@ def main() -> None:
         )
     t_thin, t_pyd = import_time("thinllm"), import_time("pydantic")
     print(
-        f"import thinllm {t_thin * 1e3:.1f} ms, import pydantic {t_pyd * 1e3:.1f} ms, ratio {t_thin / t_pyd:.2f}"
+        f"import thinllm {t_thin * 1e3:.1f} ms, import pydantic {t_pyd * 1e3:.1f} ms, "
+        f"ratio {t_thin / t_pyd:.2f}"
     )
     try:
         import litellm  # noqa: F401
     except ImportError:
         print("litellm not installed: `pip install -e '.[bench]'` to measure it in the same run")
     else:  # pragma: no cover - optional comparison
-        _litellm(fake, calls, rounds)
+        _litellm(fake, calls, fresh)
 
 
-def _litellm(fake: FakeVendor, calls: int, rounds: int) -> None:
+def _litellm(fake: FakeVendor, calls: int, fresh: Callable[[], None]) -> None:
     import litellm
 
+    messages = [{"role": "user", "content": TICKET}]
     with fake.serve() as base_url:
         raw = fake.anthropic(max_retries=0, base_url=base_url)
-        kwargs = {
-            "model": "claude-sonnet-5-5",
-            "max_tokens": 16,
-            "messages": [{"role": "user", "content": TICKET}],
-        }
-        lite = lambda: litellm.completion(  # noqa: E731
-            model="anthropic/claude-sonnet-5-5",
-            api_base=base_url,
-            api_key="test-key",
-            max_tokens=16,
-            messages=[{"role": "user", "content": TICKET}],
-            num_retries=0,
+
+        def lite() -> Any:
+            return litellm.completion(
+                model="anthropic/claude-sonnet-5-5",
+                api_base=base_url,
+                api_key="test-key",
+                max_tokens=16,
+                messages=messages,
+                num_retries=0,
+            )
+
+        r, g = paired(
+            lambda: raw.messages.create(
+                model="claude-sonnet-5-5", max_tokens=16, messages=messages
+            ),
+            lite,
+            calls // 4,
+            fresh,
         )
-        res = interleave(
-            {
-                "litellm (http)": (
-                    lambda: per_call(lambda: raw.messages.create(**kwargs), calls // 4),
-                    lambda: per_call(lite, calls // 4),
-                )
-            },
-            rounds,
-        )
-        for name, (r, g) in res.items():
-            rm, gm = statistics.median(r) * 1e6, statistics.median(g) * 1e6
-            print(f"{name:<18}{rm:>10.1f}{gm:>10.1f}{'':>20}{gm - rm:>13.1f}{gm / rm:>8.3f}")
+    rm, gm = statistics.median(r) * 1e6, statistics.median(g) * 1e6
+    print(f"{'litellm (http)':<18}{rm:>10.1f}{gm:>10.1f}{'':>20}{gm - rm:>13.1f}{gm / rm:>8.3f}")
 
 
 if __name__ == "__main__":
