@@ -9,7 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from ._report_text import epochs_dots, money, ms, pct, pts
+from ._report_text import RUN_HEAD, epochs_dots, money, ms, pct, pts, run_rows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -259,39 +259,10 @@ def comparison_html(c: Comparison, *, full_page: bool = True) -> str:
 
 def run_html(run: Run, *, full_page: bool = True) -> str:
     """One run as HTML: the summary and each case's outputs and grades."""
-    s = run.summary()
     parts = [
         f"<h2>eval {e(run.name)}: {e(run.arm)}</h2>",
-        _table(
-            [
-                "cases",
-                "epochs",
-                "pass rate",
-                "errors",
-                "spent",
-                "cost/case",
-                "judge cost",
-                "cache hits",
-                "p50 ms",
-                "p95 ms",
-                "retries",
-            ],
-            [
-                [
-                    s["cases"],
-                    s["epochs"],
-                    pct(s["pass_rate"]),
-                    s["errors"],
-                    money(s["cost_usd"]),
-                    money(s["cost_per_case_usd"]),
-                    money(s["judge_cost_usd"]),
-                    pct(s["cache_hit_ratio"]),
-                    ms(s["latency_p50_ms"]),
-                    ms(s["latency_p95_ms"]),
-                    s["retries"],
-                ]
-            ],
-        ),
+        # The same columns as the terminal and Markdown reports, minus the arm (in the title).
+        _table(RUN_HEAD[1:], [row[1:] for row in run_rows(run)]),
     ]
     grouped: dict[str, list[Record]] = {}
     for r in run.records:

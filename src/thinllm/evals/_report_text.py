@@ -219,7 +219,8 @@ def comparison_markdown(c: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_rows(run: Run) -> list[list[str]]:
+def run_rows(run: Run) -> list[list[str]]:
+    """One row of a run's summary, in :data:`RUN_HEAD` order (shared by every report)."""
     s = run.summary()
     return [
         [
@@ -239,7 +240,7 @@ def _run_rows(run: Run) -> list[list[str]]:
     ]
 
 
-_RUN_HEAD = [
+RUN_HEAD = [
     "arm",
     "cases",
     "epochs",
@@ -265,7 +266,7 @@ def _failing(run: Run) -> list[tuple[str, list[Record]]]:
 def run_text(run: Run) -> str:
     """A plain-text summary of one run."""
     out = [f"eval {run.name}" + (" (HARNESS ERROR)" if run.harness_failed else "")]
-    out += _table(_RUN_HEAD, _run_rows(run))
+    out += _table(RUN_HEAD, run_rows(run))
     failing = _failing(run)
     if failing:
         out.append("")
@@ -280,7 +281,7 @@ def run_markdown(run: Run) -> str:
     out = [f"### eval {_md_escape(run.name)}", ""]
     if run.harness_failed:
         out += ["**Harness error**: incomplete run or too many errors.", ""]
-    out += _md_table(_RUN_HEAD, _run_rows(run))
+    out += _md_table(RUN_HEAD, run_rows(run))
     failing = _failing(run)
     if failing:
         out += ["", f"**Failing or errored cases** ({len(failing)})", ""]
