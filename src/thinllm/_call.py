@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ._events import CallEvent
+from ._prompt import Text, ToolCall, ToolResult, map_json_strings
 from ._reply import Attempt, Usage
 
 if TYPE_CHECKING:
@@ -155,8 +156,6 @@ class Call:
 
         out: dict[str, Any] = {}
         if self.native_request is not None:
-            from ._prompt import map_json_strings
-
             out["request"] = map_json_strings(self.native_request, scrub)
         elif (p := self.sent_prompt or self.prompt) is not None:
             if p.system is not None:
@@ -170,8 +169,6 @@ class Call:
             out["messages"] = [_message_dict(m, scrub) for m in p.messages]
         out["response"] = scrub(response) if response is not None else None
         if parsed is not None and parsed.tool_calls:
-            from ._prompt import map_json_strings
-
             out["tool_calls"] = [
                 {"name": c.name, "arguments": map_json_strings(dict(c.arguments), scrub)}
                 for c in parsed.tool_calls
@@ -226,8 +223,6 @@ def _scrubbers() -> tuple[Callable[[str], str], Callable[[str], str]]:
 
 
 def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
-    from ._prompt import Text, ToolCall, ToolResult, map_json_strings
-
     if len(message.parts) == 1 and type(message.parts[0]) is Text:
         return {"role": message.role, "text": scrub(message.parts[0].text)}
     parts: list[Any] = []

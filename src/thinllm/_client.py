@@ -15,6 +15,7 @@ exists in a sync and an async form.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import random
 import time
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from . import _tags
 from ._call import CAPTURE_MODES, Call
 from ._failures import classify
-from ._prompt import Prompt, map_json_strings
+from ._prompt import Prompt, ToolCall, map_json_strings
 from ._reply import ZERO_USAGE, Attempt, Reply
 from ._retry import Breaker, Circuit, Retry, RetryableAttempt, tenacity_kwargs
 from ._route import Route
@@ -160,6 +161,9 @@ class Client:
         self.delivery = Delivery(sink_list, fail_closed=fail_closed, spool_dir=spool_dir)
         self._budgets = _budget_guard(list(budgets), clock, sink_list)
         self._prefix_watch = _prefix_watch()
+        # Loaded here, not at import: the price table module pulls in importlib.resources.
+        self._pricing = importlib.import_module("thinllm.pricing")
+        self._flag_name = flag_name(self.flag) if self.flag is not None else None
 
     # ----------------------------------------------------------------- public API
 
@@ -485,7 +489,7 @@ class Client:
         active_flag = coerce_flag(flag) if flag is not None else self.flag
         if active_flag is not None:
             on, problem = evaluate_flag(active_flag, call.tags)
-            name = flag_name(active_flag)
+            name = (self._flag_name if flag is None else None) or flag_name(active_flag)
             call.flag = f"{name}={'on' if on else 'off'}" + (f" ({problem})" if problem else "")
             if not on:
                 raise AIDisabledError(name)
@@ -893,8 +897,7 @@ class Client:
         self.delivery.deliver(event)
 
     def _price(self, parsed: Parsed, route: Route, *, batch: bool) -> Decimal | None:
-        from . import pricing
-
+        pricing = self._pricing
         price = None
         for model in (route.model, parsed.model):
             if model:
@@ -904,7 +907,8 @@ class Client:
         if price is None:
             pricing.warn_unpriced(route.model)
             return None
-        return pricing.cost(parsed.usage, price, batch=batch)
+        cost: Decimal = pricing.cost(parsed.usage, price, batch=batch)
+        return cost
 
 
 @lru_cache(maxsize=4096)
@@ -920,8 +924,6 @@ async def _asyncio_sleep(seconds: float) -> None:
 
 
 def _restore(parsed: Parsed, restore: Callable[[str], str]) -> None:
-    from ._prompt import ToolCall
-
     parsed.text = restore(parsed.text)
     parsed.tool_calls = [
         ToolCall(c.id, c.name, map_json_strings(dict(c.arguments), restore))
