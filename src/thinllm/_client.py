@@ -1,15 +1,15 @@
-"""The governed client: the call pipeline from prompt to reply and audit event.
+"""The governed client: public API and the steps before a request is sent.
 
-This is the one engine module, kept in one piece so the order of the steps is
-readable top to bottom (see ``Client._prepare`` and ``Client._send``):
+One call flows through three modules, in this order:
 
-    resolve tags -> require tags -> flag -> budget -> PII -> render every route
-    -> routes loop (circuit -> retry -> vendor call) -> parse -> restore PII
-    -> price -> one CallEvent to every sink -> Reply
+    here            resolve tags -> require tags -> flag -> budget -> PII
+                    -> render every route (nothing is sent if any of this fails)
+    _routing.py     routes loop: circuit -> retry -> vendor call -> parse
+    _outcomes.py    restore PII -> price -> one CallEvent to every sink -> Reply
 
 Steps before the vendor call are synchronous and shared by every entry point
-(``complete``, ``acomplete``, ``stream``, ``astream``, ``wrap``); only the routes loop
-exists in a sync and an async form.
+(``complete``, ``acomplete``, ``stream``, ``astream``, ``wrap``, ``batch``); only the
+routes loop exists in a sync and an async form.
 """
 
 from __future__ import annotations
@@ -20,31 +20,27 @@ import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import _tags
 from ._call import CAPTURE_MODES, Call
-from ._failures import classify
-from ._prompt import Prompt, ToolCall, map_json_strings
-from ._reply import ZERO_USAGE, Attempt, Reply
-from ._retry import Breaker, Circuit, Retry, RetryableAttempt, tenacity_kwargs
+from ._outcomes import OutcomeSteps
+from ._prompt import Prompt
+from ._reply import Reply
+from ._retry import Breaker, Circuit, Retry
 from ._route import Route
+from ._routing import RoutingSteps
 from .errors import (
     AIDisabledError,
-    BudgetExceededError,
     ConfigurationError,
     MissingTagsError,
-    OutputValidationError,
     PIIBlockedError,
-    RequestRejectedError,
-    RoutesExhaustedError,
 )
 from .flags._base import coerce as coerce_flag
 from .flags._base import evaluate as evaluate_flag
 from .flags._base import flag_name
-from .providers import OutputSpec, Parsed
+from .providers import OutputSpec
 
 if TYPE_CHECKING:
     from ._batch import BatchJob
@@ -54,22 +50,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
-T = TypeVar("T")
-
 DEFAULT_RETRY = Retry()
 DEFAULT_CIRCUIT = Circuit()
 _SEND_USER = ("hash", "plain", "none")
 
 
-class _Stop(Exception):
-    """Internal: end the routes loop now (deadline reached or request rejected)."""
-
-
-class _NextRoute(Exception):
-    """Internal: this route is done; try the next one."""
-
-
-class Client:
+class Client(RoutingSteps, OutcomeSteps):
     """Governed calls over the vendor clients you already have.
 
     ``routes`` are tried in order (the first is the primary). Every call is tagged,
@@ -542,374 +528,6 @@ class Client:
         if call.pii_action == "route":
             call.pii_routes = call.pii_policy_routes
 
-    # ----------------------------------------------------------------- the routes loop
-
-    def _candidates(self, call: Call, *, is_async: bool) -> Iterable[Route]:
-        """The call's routes in order, minus those the PII policy rules out (recorded)."""
-        for route in call.routes:
-            if call.pii_routes is not None and route.name not in call.pii_routes:
-                call.attempt(
-                    route, status=None, error=None, latency=0.0, skipped="pii route policy"
-                )
-                continue
-            if route.is_async != is_async:
-                raise ConfigurationError(
-                    f"route {route.name!r} holds an async client: use acomplete()/astream()"
-                    if route.is_async
-                    else f"route {route.name!r} holds a sync client: use complete()/stream(), or "
-                    "build the route around AsyncAnthropic/AsyncOpenAI"
-                )
-            yield route
-
-    def _each_route(self, call: Call, run: Callable[[Route], T]) -> T:
-        """Run ``run(route)`` on each route in turn until one answers (sync).
-
-        A route is left when its retries are used up or its failure is one another route
-        could fix; the loop stops at once on a rejected request or a passed deadline.
-        """
-        last: BaseException | None = None
-        for route in self._candidates(call, is_async=False):
-            try:
-                return run(route)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-            except _Stop as exc:
-                last = exc
-                break
-        raise self._exhausted(call, last)
-
-    async def _aeach_route(self, call: Call, run: Callable[[Route], Awaitable[T]]) -> T:
-        """Async :meth:`_each_route`."""
-        last: BaseException | None = None
-        for route in self._candidates(call, is_async=True):
-            try:
-                return await run(route)
-            except (RetryableAttempt, _NextRoute) as exc:
-                last = exc
-            except _Stop as exc:
-                last = exc
-                break
-        raise self._exhausted(call, last)
-
-    def _before_attempt(self, call: Call, route: Route, breaker: Breaker) -> float | None:
-        """Check deadline and circuit; returns the per-attempt timeout (or ``None``)."""
-        now = self._clock()
-        if call.deadline_at is not None and now >= call.deadline_at:
-            call.attempt(route, status=None, error=None, latency=0.0, skipped="deadline")
-            raise _Stop("deadline")
-        if not breaker.allow(now):
-            call.attempt(route, status=None, error=None, latency=0.0, skipped="circuit open")
-            raise _NextRoute("circuit open")
-        return call.deadline_at - now if call.deadline_at is not None else None
-
-    def _after_failure(
-        self, call: Call, route: Route, breaker: Breaker, exc: BaseException, t0: float
-    ) -> NoReturn:
-        failure = classify(exc)
-        latency = self._clock() - t0
-        if failure is None:
-            breaker.release_trial()
-            call.attempt(
-                route, status=None, error=type(exc).__name__, latency=latency, message=str(exc)
-            )
-            raise exc
-        call.attempt(
-            route,
-            status=failure.status,
-            error=failure.error_type,
-            latency=latency,
-            message=failure.message,
-        )
-        if failure.retryable:
-            breaker.failure(self._clock())
-            raise RetryableAttempt(failure) from exc
-        if failure.error_type == "malformed_response":
-            breaker.failure(self._clock())  # garbage bodies are a route-health problem
-        else:
-            breaker.success()  # the vendor answered coherently: the route itself is healthy
-        if failure.reroutable:
-            raise _NextRoute(failure.error_type) from exc
-        raise _Stop(failure.error_type) from exc
-
-    def _after_success(
-        self, call: Call, route: Route, breaker: Breaker, raw: Any, t0: float
-    ) -> Parsed:
-        try:
-            parsed = route.adapter.parse(raw)
-        except Exception as exc:
-            latency = self._clock() - t0
-            call.attempt(route, status=None, error="malformed_response", latency=latency)
-            breaker.failure(self._clock())
-            raise _NextRoute("malformed_response") from exc
-        call.attempt(route, status=200, error=None, latency=self._clock() - t0)
-        breaker.success()
-        return parsed
-
-    def _try_route(self, call: Call, route: Route, once: Callable[[float | None, float], T]) -> T:
-        """Run ``once(timeout, t0)`` under the route's retry policy (sync).
-
-        The first attempt runs directly (no retry machinery on the happy path); only
-        after a retryable failure does tenacity take over for the remaining attempts.
-        """
-        breaker = self._breaker_for(route)
-        policy = call.retry or route.retry or self.retry
-
-        def attempt() -> T:
-            timeout = self._before_attempt(call, route, breaker)
-            return once(timeout, self._clock())
-
-        try:
-            return attempt()
-        except RetryableAttempt as exc:
-            wait = self._first_wait(call, policy, exc)
-            self._sleep(wait)
-        import tenacity
-
-        for retry in tenacity.Retrying(sleep=self._sleep, **self._retry_kwargs(call, policy)):
-            with retry:
-                return attempt()
-        raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
-
-    async def _atry_route(
-        self, call: Call, route: Route, once: Callable[[float | None, float], Awaitable[T]]
-    ) -> T:
-        """Async :meth:`_try_route`."""
-        breaker = self._breaker_for(route)
-        policy = call.retry or route.retry or self.retry
-
-        async def attempt() -> T:
-            timeout = self._before_attempt(call, route, breaker)
-            return await once(timeout, self._clock())
-
-        try:
-            return await attempt()
-        except RetryableAttempt as exc:
-            wait = self._first_wait(call, policy, exc)
-            await self._asleep(wait)
-        import tenacity
-
-        async for retry in tenacity.AsyncRetrying(
-            sleep=self._asleep, **self._retry_kwargs(call, policy)
-        ):
-            with retry:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
-
-    def _first_wait(self, call: Call, policy: Retry, exc: RetryableAttempt) -> float:
-        """The wait before the second attempt, or re-raise when no retry is allowed."""
-        if policy.attempts < 2:
-            raise exc
-        wait = policy.backoff(1, exc.failure.retry_after, self._rng.random())
-        if call.deadline_at is not None and self._clock() + wait >= call.deadline_at:
-            raise exc
-        return wait
-
-    def _retry_kwargs(self, call: Call, policy: Retry) -> dict[str, Any]:
-        return tenacity_kwargs(
-            policy, deadline_at=call.deadline_at, clock=self._clock, rng=self._rng, done=1
-        )
-
-    def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
-        """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
-
-        def run(route: Route) -> tuple[Route, Any, Parsed]:
-            method = route.adapter.method(route.sdk)
-            kwargs = call.rendered[route.name]
-            breaker = self._breaker_for(route)
-
-            def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
-                try:
-                    raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
-                except Exception as exc:
-                    self._after_failure(call, route, breaker, exc, t0)
-                return route, raw, self._after_success(call, route, breaker, raw, t0)
-
-            return self._try_route(call, route, once)
-
-        return self._each_route(call, run)
-
-    async def _asend(self, call: Call) -> tuple[Route, Any, Parsed]:
-        """Try the routes in order (async). Raises RoutesExhaustedError when all fail."""
-
-        async def run(route: Route) -> tuple[Route, Any, Parsed]:
-            method = route.adapter.method(route.sdk)
-            kwargs = call.rendered[route.name]
-            breaker = self._breaker_for(route)
-
-            async def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
-                try:
-                    if timeout:
-                        raw = await method(**kwargs, timeout=timeout)
-                    else:
-                        raw = await method(**kwargs)
-                except Exception as exc:
-                    self._after_failure(call, route, breaker, exc, t0)
-                return route, raw, self._after_success(call, route, breaker, raw, t0)
-
-            return await self._atry_route(call, route, once)
-
-        return await self._aeach_route(call, run)
-
-    def _breaker_for(self, route: Route) -> Breaker:
-        """The circuit state for ``route`` (routes passed per call get one on first use)."""
-        breaker = self._breakers.get(route.name)
-        if breaker is None:
-            breaker = self._breakers.setdefault(route.name, Breaker(route.circuit or self.circuit))
-        return breaker
-
-    def _exhausted(self, call: Call, last: BaseException | None) -> RoutesExhaustedError:
-        """The error that says which routes failed and why (chained to the vendor error)."""
-        cause = last.__cause__ if last is not None and last.__cause__ is not None else last
-        rejected = isinstance(last, _Stop) and str(last) != "deadline"
-        summary = _summarise(call.attempts)
-        if isinstance(last, _Stop) and str(last) == "deadline":
-            message = f"the call's deadline passed before any route answered: {summary}"
-        elif rejected:
-            message = (
-                f"the vendor rejected the request as invalid, so no retry or other route was "
-                f"tried: {summary}. Fix the request (see the attempt's message)."
-            )
-        elif call.pii_routes is not None:
-            message = (
-                f"the prompt contains PII and every route allowed by the PII policy "
-                f"{list(call.pii_routes)} failed (no fallback to a non-compliant route): {summary}"
-            )
-        else:
-            message = f"every route failed: {summary}"
-        error_cls = RequestRejectedError if rejected else RoutesExhaustedError
-        error = error_cls(message, call.attempts)
-        error.__cause__ = cause
-        return error
-
-    # ----------------------------------------------------------------- after the call
-
-    def _conclude_ok(self, call: Call, route: Route, raw: Any, parsed: Parsed) -> Reply:
-        if call.pii is not None and call.pii_action == "pseudonymize":
-            _restore(parsed, call.pii.restore)
-        value: Any = parsed.text
-        parsed_value: Any = None
-        validation_error: OutputValidationError | None = None
-        if call.output is not None:
-            try:
-                parsed_value = call.output.validate(parsed.text)
-                value = parsed_value
-            except Exception as exc:
-                validation_error = OutputValidationError(
-                    f"the {route.name!r} reply did not validate as {call.output.name}: "
-                    f"{_first_line(exc)}. The raw text is on the error's .text",
-                    text=parsed.text,
-                )
-                validation_error.__cause__ = exc
-        outcome = "ok" if route is call.routes[0] else "rerouted"
-        cost = self._price(parsed, route, batch=call.batch)
-        ended = self._clock()
-        event = call.event(
-            ended=ended,
-            outcome=outcome,
-            route=route,
-            parsed=parsed,
-            cost=cost,
-            error=validation_error,
-            capture=self.capture,
-        )
-        self._emit(call, event, cost)
-        if validation_error is not None:
-            raise validation_error
-        return Reply(
-            text=parsed.text,
-            usage=parsed.usage,
-            cost=cost,
-            route=route.name,
-            outcome=outcome,  # type: ignore[arg-type]
-            attempts=list(call.attempts),
-            call_id=call.call_id,
-            raw=raw,
-            value=value,
-            parsed=parsed_value,
-            tool_calls=parsed.tool_calls,
-            model=parsed.model or route.model,
-            finish_reason=parsed.finish_reason,
-        )
-
-    def _failure_outcome(
-        self, call: Call, exc: BaseException, fallback: Callable[[], Any] | None
-    ) -> str:
-        """The outcome of a call that got no answer. Records and re-raises ``exc`` unless a
-        fallback will run."""
-        outcome = "error"
-        can_fall_back = False
-        if isinstance(exc, AIDisabledError):
-            outcome, can_fall_back = "disabled", True
-        elif isinstance(exc, MissingTagsError):
-            outcome = "blocked"  # a bug in the calling code: never papered over by a fallback
-        elif isinstance(exc, PIIBlockedError | BudgetExceededError):
-            outcome, can_fall_back = "blocked", True
-        elif isinstance(exc, RoutesExhaustedError):
-            outcome, can_fall_back = "fallback", True
-        if fallback is None or not can_fall_back:
-            if outcome == "fallback":
-                outcome = "error"
-            self._record_failure(call, exc, outcome=outcome)
-            raise exc
-        return outcome
-
-    def _fallback_reply(self, call: Call, exc: BaseException, outcome: str, value: Any) -> Reply:
-        """The reply carrying what the caller's fallback returned."""
-        text = value if isinstance(value, str) else ""
-        event = call.event(
-            ended=self._clock(),
-            outcome=outcome,
-            route=None,
-            parsed=None,
-            cost=None,
-            error=exc,
-            capture=self.capture,
-            value_text=value if isinstance(value, str) else None,
-        )
-        self._emit(call, event, None)
-        return Reply(
-            text=text,
-            usage=ZERO_USAGE,
-            cost=None,
-            route=None,
-            outcome=outcome,  # type: ignore[arg-type]
-            attempts=list(call.attempts),
-            call_id=call.call_id,
-            raw=None,
-            value=value,
-        )
-
-    def _record_failure(self, call: Call, exc: BaseException, *, outcome: str) -> None:
-        event = call.event(
-            ended=self._clock(),
-            outcome=outcome,
-            route=None,
-            parsed=None,
-            cost=None,
-            error=exc,
-            capture=self.capture,
-        )
-        self._emit(call, event, None)
-
-    def _emit(self, call: Call, event: Any, cost: Decimal | None) -> None:
-        if self._budgets is not None and cost is not None:
-            self._budgets.record(call.tags, cost, call.started)
-        self.delivery.deliver(event)
-
-    def _price(self, parsed: Parsed, route: Route, *, batch: bool) -> Decimal | None:
-        pricing = self._pricing
-        price = None
-        for model in (route.model, parsed.model):
-            if model:
-                price = pricing.get(model)
-                if price is not None:
-                    break
-        if price is None:
-            pricing.warn_unpriced(route.model)
-            return None
-        cost: Decimal = pricing.cost(parsed.usage, price, batch=batch)
-        return cost
-
 
 @lru_cache(maxsize=4096)
 def _hashed_user(user: str) -> str:
@@ -921,38 +539,6 @@ async def _asyncio_sleep(seconds: float) -> None:
     import asyncio  # lazily: asyncio costs more to import than the rest of thinllm
 
     await asyncio.sleep(seconds)
-
-
-def _restore(parsed: Parsed, restore: Callable[[str], str]) -> None:
-    parsed.text = restore(parsed.text)
-    parsed.tool_calls = [
-        ToolCall(c.id, c.name, map_json_strings(dict(c.arguments), restore))
-        for c in parsed.tool_calls
-    ]
-
-
-def _summarise(attempts: Sequence[Attempt]) -> str:
-    """``'a': 3 attempts, last overloaded_error (529); 'b': skipped (circuit open)``."""
-    by_route: dict[str, list[Attempt]] = {}
-    for a in attempts:
-        by_route.setdefault(a.route, []).append(a)
-    if not by_route:
-        return "no route was tried"
-    parts = []
-    for name, tries in by_route.items():
-        real = [a for a in tries if a.skipped is None]
-        if not real:
-            parts.append(f"{name!r}: skipped ({tries[-1].skipped})")
-            continue
-        last = real[-1]
-        status = f" ({last.status})" if last.status is not None else ""
-        n = len(real)
-        parts.append(f"{name!r}: {n} attempt{'s' if n != 1 else ''}, last {last.error}{status}")
-    return "; ".join(parts)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _budget_guard(budgets: list[Any], clock: Callable[[], float], sinks: list[Any]) -> Any:

@@ -435,7 +435,7 @@ class BatchJob:
                     call.attempt(route, status=200, error=None, latency=latency)
                     return client._conclude_ok(call, route, result.raw, parsed)
                 if call.pii is not None and call.pii_action == "pseudonymize":
-                    from .._client import _restore
+                    from .._outcomes import _restore
 
                     _restore(parsed, call.pii.restore)
                 return Reply(

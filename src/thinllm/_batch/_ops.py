@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._call import Call
-from .._client import _NextRoute, _Stop
 from .._retry import RetryableAttempt
+from .._routing import _NextRoute, _Stop
 from .._tags import EMPTY
 from ..errors import ConfigurationError
 
