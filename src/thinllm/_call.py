@@ -73,11 +73,20 @@ class Call:
         message: str | None = None,
     ) -> None:
         """Record one try (or skip) of ``route``."""
-        if message is not None and self.pii is not None:
-            message = self.pii.record(message)
+        if message is not None:
+            message = self.scrub(message)
         self.attempts.append(
             Attempt(route.name, route.model, status, error, latency * 1000.0, skipped, message)
         )
+
+    def scrub(self, text: str) -> str:
+        """``text`` without PII or secrets: the call's PII session, else the default scrub.
+
+        Vendor error messages can echo the prompt, so they are never recorded as is.
+        """
+        if self.pii is not None:
+            return self.pii.record(text)
+        return _scrubbers()[0](text)
 
     def event(
         self,
@@ -96,10 +105,7 @@ class Call:
         err = None
         if error is not None:
             err_type = getattr(error, "error_type", None) or type(error).__name__
-            message = str(error)
-            if self.pii is not None:
-                message = self.pii.record(message)
-            err = {"type": err_type, "message": message}
+            err = {"type": err_type, "message": self.scrub(str(error))}
         return CallEvent(
             call_id=self.call_id,
             ts=_iso(self.started),

@@ -502,7 +502,7 @@ class Client(RoutingSteps, OutcomeSteps):
                         call.output,
                         call.tags,
                     )
-        if self._prefix_watch is not None and call.tags.workflow:
+        if call.tags.workflow:
             prompt_hash = call.prompt_hash or (call.prompt.static_hash() if call.prompt else None)
             if prompt_hash is not None:
                 self._prefix_watch(call.tags.workflow, prompt_hash)
@@ -551,8 +551,6 @@ def _budget_guard(budgets: list[Any], clock: Callable[[], float], sinks: list[An
 
 
 def _prefix_watch() -> Any:
-    try:
-        from ._cachelint import PrefixWatch
-    except ImportError:  # pragma: no cover - while the module is absent
-        return None
+    from ._cachelint import PrefixWatch
+
     return PrefixWatch()

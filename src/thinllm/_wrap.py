@@ -106,9 +106,8 @@ class _Create:
         client = self._client
         tags = kwargs.pop("tags", None)
         route = self._route(kwargs.get("model"))
-        for key in ("max_retries",):
-            if key in kwargs:
-                raise ConfigurationError(f"{key}= is managed by thinllm's retry policy")
+        if "max_retries" in kwargs:
+            raise ConfigurationError("max_retries= is managed by thinllm's retry policy")
         call = Call(
             prompt=None,
             tags=_tags.resolve(tags),

@@ -74,3 +74,19 @@ class TestJointScan:
         detect = default_detector()
         if any(detect(t) for t in texts):
             assert detect("\n".join(texts))
+
+
+class TestErrorMessages:
+    def test_vendor_error_text_is_scrubbed_without_a_pii_policy(self, fake: FakeVendor) -> None:
+        """A vendor error echoing the prompt's e-mail never reaches the event or the attempt."""
+        from thinllm import RoutesExhaustedError
+        from thinllm.testing import Fault
+
+        fake.fail(Fault.bad_request(f"bad value {EMAIL}"), times=1)
+        sink = MemorySink()
+        client = Client([Route(fake.openai(), model="gpt-6.1-terra")], sinks=[sink])
+        with pytest.raises(RoutesExhaustedError) as info:
+            client.complete(Prompt(messages=[user(f"Mail {EMAIL}")]), max_tokens=8)
+        assert EMAIL not in sink.events[0].to_json()
+        assert all(EMAIL not in (a.message or "") for a in info.value.attempts)
+        assert EMAIL not in str(info.value)

@@ -38,7 +38,7 @@ def postgres_dsn() -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but THINLLM_TEST_POSTGRES_DSN is unset: run .ci/postgres.sh first")
         pytest.skip('PostgreSQL tests need THINLLM_TEST_POSTGRES_DSN (eval "$(.ci/postgres.sh)")')
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg  # a test dependency: a missing driver is an error, not a skip
     schema = f"thinllm_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")

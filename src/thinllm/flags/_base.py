@@ -8,7 +8,6 @@ to the prior workflow instead of failing open. The audit event records why.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -82,9 +81,6 @@ class StaticFlag:
 
     def __str__(self) -> str:
         return self.name
-
-
-FlagLike = bool | Flag | Callable[["Tags"], bool]
 
 
 def coerce(flag: object) -> Flag | None:
