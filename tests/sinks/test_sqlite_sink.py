@@ -106,6 +106,21 @@ class TestWrites:
             assert len(store.events()) == 2
             assert store.verify().ok
 
+    def test_batch_with_a_redelivered_event_keeps_the_chain(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """A batch holding an already stored event skips it and still links the rest in order."""
+        path = str(tmp_path / "a.db")
+        events = [make_event(n) for n in range(6)]
+        with SQLiteSink(path) as sink:
+            sink.write_many(events[:3])
+            sink.write_many(events[2:])
+        with open_store(path) as store:
+            result = store.verify()
+            ids = [e.call_id for e in store.events()]
+        assert (result.ok, result.checked) == (True, 6)
+        assert sorted(ids) == sorted(e.call_id for e in events)
+
     def test_closed_sink_raises(self, tmp_path: Path, make_event: EventFactory) -> None:
         """Writing to a closed sink raises (so Delivery spools) instead of dropping the event."""
         sink = SQLiteSink(str(tmp_path / "a.db"))

@@ -12,13 +12,14 @@ import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _encode_str  # C version when built
 from typing import TYPE_CHECKING, Any
 
 from thinllm._events import FIELDS, SCHEMA, CallEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "COLUMNS",
@@ -87,9 +88,34 @@ _TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_writ
 # per call, which costs more than the encoding itself at 10,000 events/s.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 #: Exactly the serialisation of :func:`thinllm._events.chain_hash` (tests hold them equal).
-_CANONICAL = json.JSONEncoder(
+_CANONICAL_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-).encode
+)
+
+
+def _reusable_canonical() -> Callable[[Any], str]:
+    """The canonical encoder as one reusable C object, when the C accelerator exists.
+
+    ``JSONEncoder.encode`` builds a fresh C encoder on every call, which costs more than
+    encoding the small dicts of an event (7 per event: ~20 µs of a ~33 µs row). Built
+    once with the same settings (no circular-reference markers: events are trees), it
+    writes the same text in a third of the time.
+    """
+    if _c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return _CANONICAL_ENCODER.encode
+    enc = _CANONICAL_ENCODER
+    iterencode = _c_make_encoder(
+        None, enc.default, _encode_str, None, enc.key_separator, enc.item_separator,
+        True, False, True,
+    )  # fmt: skip
+
+    def canonical(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    return canonical
+
+
+_CANONICAL = _reusable_canonical()
 
 
 def _dumps(value: Any) -> str:

@@ -16,7 +16,7 @@ from thinllm.errors import AuditWriteError
 from ._spool import Spool, default_spool_dir, sink_identity
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from thinllm._events import CallEvent
 
@@ -36,10 +36,14 @@ def describe(sink: Any) -> str:
 
 
 class _State:
-    __slots__ = ("error", "lock", "name", "next_retry", "pending", "sink", "spool")
+    __slots__ = ("awrite", "error", "lock", "name", "next_retry", "pending", "sink", "spool")
 
     def __init__(self, sink: Sink, spool: Spool, name: str) -> None:
         self.sink = sink
+        awrite = getattr(sink, "awrite", None)
+        self.awrite: Callable[[CallEvent], Awaitable[None]] | None = (
+            awrite if callable(awrite) else None
+        )
         self.spool = spool
         self.name = name
         self.pending = spool.count()
@@ -112,6 +116,32 @@ class Delivery:
             except Exception as exc:  # fail-open: the caller's call goes on
                 self._spool(state, event, exc)
                 failed.append(state)
+        self._conclude(event, failed)
+
+    async def adeliver(self, event: CallEvent) -> None:
+        """:meth:`deliver` for coroutines: sinks with ``awrite`` are awaited.
+
+        A sink that has an ``awrite`` coroutine method (as :class:`SQLiteSink`) stores
+        the event without blocking the event loop; other sinks are called as in
+        :meth:`deliver`. Spooling and ``fail_closed`` behave the same.
+        """
+        failed: list[_State] = []
+        for state in self._states:
+            if state.pending and not self._recover(state)[0]:
+                self._spool(state, event, state.error)
+                failed.append(state)
+                continue
+            try:
+                if state.awrite is not None:
+                    await state.awrite(event)
+                else:
+                    state.sink(event)
+            except Exception as exc:  # fail-open: the caller's call goes on
+                self._spool(state, event, exc)
+                failed.append(state)
+        self._conclude(event, failed)
+
+    def _conclude(self, event: CallEvent, failed: list[_State]) -> None:
         if failed and self.fail_closed:
             first = failed[0]
             raise AuditWriteError(

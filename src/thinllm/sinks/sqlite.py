@@ -121,6 +121,15 @@ class SQLiteSink:
             return
         self._group_for_process().submit_many([Prepared(event) for event in events])
 
+    async def awrite(self, event: CallEvent, /) -> None:
+        """Store ``event`` from a coroutine; return once it is committed.
+
+        The commit happens on a background thread shared by all concurrent coroutines
+        (one transaction and one fsync per batch), so the event loop never waits on the
+        disk. ``Client.acomplete`` and the other async paths use this.
+        """
+        await self._group_for_process().asubmit_many((Prepared(event),))
+
     def spent(self, tag: str, value: str, since: Any) -> Any:
         """Spend recorded in this store for ``tag=value`` since ``since`` (budgets use it)."""
         from thinllm._store import open_store
@@ -130,6 +139,7 @@ class SQLiteSink:
 
     def close(self) -> None:
         """Close the database connection. Later writes raise."""
+        self._group.close()
         with self._open_lock:
             self._closed = True
             if self._conn is not None:
@@ -170,10 +180,7 @@ class SQLiteSink:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 head, count = _read_head(conn)
-                for item in prepared:
-                    row, digest = item.link(head or None)
-                    if conn.execute(insert, row).rowcount == 1:
-                        head, count = digest, count + 1
+                head, count = _insert_chained(conn, insert, prepared, head, count)
                 conn.executemany(
                     f"UPDATE {_D.meta} SET value=? WHERE key=?",
                     ((head, "head_hash"), (str(count), "count")),
@@ -190,6 +197,34 @@ class SQLiteSink:
                     self._conn = None
                     conn.close()
             raise
+
+
+def _insert_chained(
+    conn: sqlite3.Connection, insert: str, prepared: list[Prepared], head: str, count: int
+) -> tuple[str, int]:
+    """Insert ``prepared`` after chain head ``head``; the new head and count.
+
+    The whole batch goes in one ``executemany`` (one call into C, no Python per row).
+    If some ``call_id`` was already stored (a re-delivery after an outage), that row is
+    skipped by the INSERT, so the rows after it would link to the wrong predecessor:
+    then the batch is undone to a savepoint and inserted row by row instead.
+    """
+    rows = []
+    link_head = head
+    for item in prepared:
+        row, link_head = item.link(link_head or None)
+        rows.append(row)
+    conn.execute("SAVEPOINT batch")
+    if conn.executemany(insert, rows).rowcount == len(rows):
+        conn.execute("RELEASE batch")
+        return link_head, count + len(rows)
+    conn.execute("ROLLBACK TO batch")
+    conn.execute("RELEASE batch")
+    for item in prepared:
+        row, digest = item.link(head or None)
+        if conn.execute(insert, row).rowcount == 1:
+            head, count = digest, count + 1
+    return head, count
 
 
 def _read_head(conn: sqlite3.Connection) -> tuple[str, int]:

@@ -1,0 +1,189 @@
+"""Async writes: SQLiteSink.awrite and Delivery.adeliver never block the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+from sinkkit import EventFactory
+
+from thinllm._store import open_store
+from thinllm.errors import AuditWriteError
+from thinllm.sinks import Delivery, MemorySink, SQLiteSink
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from thinllm._events import CallEvent
+
+
+def flushers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "thinllm-audit-flusher"]
+
+
+class TestSQLiteAwrite:
+    def test_concurrent_tasks_are_all_stored_in_one_chain(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Two hundred concurrent coroutines each return only once their event is stored."""
+        path = str(tmp_path / "a.db")
+        events = [make_event(n) for n in range(200)]
+        stored_on_return: list[bool] = []
+
+        async def main(sink: SQLiteSink) -> None:
+            async def one(event: CallEvent) -> None:
+                await sink.awrite(event)
+                with sqlite3.connect(path) as check:
+                    row = check.execute(
+                        "SELECT 1 FROM events WHERE call_id=?", (event.call_id,)
+                    ).fetchone()
+                check.close()
+                stored_on_return.append(row is not None)
+
+            await asyncio.gather(*(one(e) for e in events))
+
+        with SQLiteSink(path) as sink:
+            asyncio.run(main(sink))
+        assert stored_on_return == [True] * 200
+        with open_store(path) as store:
+            result = store.verify()
+        assert (result.ok, result.checked) == (True, 200)
+
+    def test_the_loop_keeps_running_while_the_store_is_locked(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """While another writer holds the database, other coroutines still run."""
+        path = str(tmp_path / "a.db")
+        with SQLiteSink(path, timeout=10.0) as sink:
+            blocker = sqlite3.connect(path, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+            ticks = 0
+
+            async def main() -> None:
+                nonlocal ticks
+                write = asyncio.ensure_future(sink.awrite(make_event(1)))
+                for _ in range(20):
+                    await asyncio.sleep(0)
+                    ticks += 1
+                assert not write.done()  # still waiting for the lock
+                blocker.execute("COMMIT")
+                await write
+
+            asyncio.run(main())
+            blocker.close()
+        assert ticks == 20
+        with open_store(path) as store:
+            assert len(store.events()) == 1
+
+    def test_a_cancelled_caller_still_gets_its_event_stored(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Cancelling the awaiting task does not lose the event it handed over."""
+        path = str(tmp_path / "a.db")
+        event = make_event(1)
+        with SQLiteSink(path) as sink:
+            blocker = sqlite3.connect(path, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+
+            async def main() -> None:
+                write = asyncio.ensure_future(sink.awrite(event))
+                await asyncio.sleep(0)
+                write.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await write
+                blocker.execute("COMMIT")
+
+            asyncio.run(main())
+            blocker.close()
+        with open_store(path) as store:
+            assert [e.call_id for e in store.events()] == [event.call_id]
+
+    def test_loops_in_several_threads_share_the_sink(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Coroutines on event loops in different threads each get their events stored."""
+        path = str(tmp_path / "a.db")
+        events = [make_event(n) for n in range(60)]
+
+        async def write_all(sink: SQLiteSink, batch: list[CallEvent]) -> None:
+            await asyncio.gather(*(sink.awrite(e) for e in batch))
+
+        with SQLiteSink(path) as sink:
+            threads = [
+                threading.Thread(target=asyncio.run, args=(write_all(sink, events[i::3]),))
+                for i in range(3)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        with open_store(path) as store:
+            result = store.verify()
+        assert (result.ok, result.checked) == (True, 60)
+
+    def test_close_ends_the_background_thread(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Closing the sink leaves no background thread behind."""
+        before = len(flushers())
+        sink = SQLiteSink(str(tmp_path / "a.db"))
+        asyncio.run(sink.awrite(make_event(1)))
+        assert len(flushers()) == before + 1
+        sink.close()
+        assert len(flushers()) == before
+
+    def test_write_to_a_closed_sink_raises(self, tmp_path: Path, make_event: EventFactory) -> None:
+        """An async write after close raises (so Delivery spools) instead of hanging."""
+        sink = SQLiteSink(str(tmp_path / "a.db"))
+        sink.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            asyncio.run(sink.awrite(make_event(1)))
+
+
+class Down:
+    """An async-capable sink that is unreachable."""
+
+    spool_key = "test:down"
+
+    def __call__(self, event: CallEvent, /) -> None:
+        raise AssertionError("the async path must use awrite")
+
+    async def awrite(self, event: CallEvent, /) -> None:
+        raise ConnectionError("store unreachable")
+
+
+class TestAdeliver:
+    def test_failing_awrite_spools_and_the_call_goes_on(
+        self, spool_dir: str, make_event: EventFactory
+    ) -> None:
+        """An async sink that fails gets the event spooled; other sinks still get it."""
+        memory = MemorySink()
+        delivery = Delivery([Down(), memory], spool_dir=spool_dir)
+        asyncio.run(delivery.adeliver(make_event(1)))
+        assert delivery.pending == 1
+        assert len(memory.events) == 1
+
+    def test_fail_closed_raises_after_spooling(
+        self, spool_dir: str, make_event: EventFactory
+    ) -> None:
+        """A fail-closed client refuses the async call when its sink cannot record it."""
+        delivery = Delivery([Down()], spool_dir=spool_dir, fail_closed=True)
+        with pytest.raises(AuditWriteError):
+            asyncio.run(delivery.adeliver(make_event(1)))
+        assert delivery.pending == 1
+
+    def test_sqlite_sink_is_awaited(
+        self, tmp_path: Path, spool_dir: str, make_event: EventFactory
+    ) -> None:
+        """Delivery stores through SQLiteSink's async path and the event is durable on return."""
+        path = str(tmp_path / "a.db")
+        before = len(flushers())
+        with SQLiteSink(path) as sink:
+            delivery = Delivery([sink], spool_dir=spool_dir)
+            asyncio.run(delivery.adeliver(make_event(1)))
+            assert len(flushers()) == before + 1  # the async path did the write
+            with open_store(path) as store:
+                assert len(store.events()) == 1
