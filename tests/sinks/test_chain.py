@@ -32,26 +32,43 @@ def _rows(events: list[CallEvent]) -> list[tuple[int, CallEvent, bool]]:
 
 class TestPreparedHash:
     @given(
-        content=st.dictionaries(st.text(), _json, max_size=3),
+        content=st.none() | st.dictionaries(st.text(), _json, max_size=3),
         options=st.dictionaries(st.text(), _json, max_size=3),
         tags=st.dictionaries(st.text(), st.text(), max_size=3),
         latency=st.integers(0, 10**6) | st.floats(0, 1e6),
         prev=st.none() | st.text(min_size=1, max_size=64),
         cost=st.none() | st.decimals(places=6, allow_nan=False, allow_infinity=False).map(str),
+        error=st.none() | st.dictionaries(st.text(), st.text(), max_size=2),
+        text=st.none() | st.text(),
+        flags=st.booleans(),
     )
     def test_matches_chain_hash(
         self,
         *,
-        content: dict[str, object],
+        content: dict[str, object] | None,
         options: dict[str, object],
         tags: dict[str, str],
         latency: float,
         prev: str | None,
         cost: str | None,
+        error: dict[str, str] | None,
+        text: str | None,
+        flags: bool,
     ) -> None:
         """The SQL sinks' hash equals CallEvent.chained(), so stores written fast still verify."""
         event = build_event(
-            1, content=content, options=options, tags=tags, latency_ms=latency, cost_usd=cost
+            1,
+            content=content,
+            options=options,
+            tags=tags,
+            latency_ms=latency,
+            cost_usd=cost,
+            error=error,
+            region=text,
+            model=text,
+            finish_reason=text,
+            stream=flags,
+            batch=not flags,
         )
         row, digest = Prepared(event).link(prev)
         expected = replace(event, latency_ms=float(latency)).chained(prev)

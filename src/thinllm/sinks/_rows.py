@@ -178,10 +178,16 @@ def _scalar(value: Any) -> str:
 
 
 #: Top-level keys of the hashed body, in the canonical (sorted) order, split around
-#: ``prev_hash``: the only key that depends on the chain head.
+#: ``prev_hash``: the only key that depends on the chain head. ``Prepared`` writes the
+#: same order out by hand (tests hold its text equal to ``chain_hash``'s).
 _BODY_KEYS = sorted({"schema", *FIELDS} - {"hash"})
 _BEFORE = tuple(k for k in _BODY_KEYS if k < "prev_hash")
 _AFTER = tuple(k for k in _BODY_KEYS if k > "prev_hash")
+_SCHEMA_JSON = _encode_str(SCHEMA)
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else _CANONICAL(value)
 
 
 class Prepared:
@@ -191,31 +197,45 @@ class Prepared:
     the canonical text to hash around ``prev_hash``) is computed here, so the lock is
     held only to hash and insert. The canonical text equals what
     :func:`thinllm._events.chain_hash` hashes (a property test holds them equal).
+
+    The body is written out field by field in sorted-key order rather than built by a
+    loop over field names: this runs once per stored event (10,000 a second on a busy
+    server) and the explicit form costs half as much.
     """
 
     __slots__ = ("head_part", "prefix", "suffix", "tail_part")
 
     def __init__(self, event: CallEvent) -> None:
-        event = normalize(event)
-        encoded: dict[str, str] = {"schema": _encode_str(SCHEMA)}
-        json_texts: list[str | None] = []
-        for name in JSON_COLUMNS:
-            value = getattr(event, name)
-            if name == "attempts":
-                value = list(value)
-            text = None if value is None else _CANONICAL(value)
-            json_texts.append(text)
-            encoded[name] = "null" if text is None else text
-        plain = tuple(getattr(event, name) for name in PLAIN_COLUMNS[:-2])
-        for name, value in zip(PLAIN_COLUMNS, plain, strict=False):
-            encoded[name] = _scalar(value)
-        self.prefix = (
-            "{" + ",".join(f'"{k}":{encoded[k]}' for k in _BEFORE) + ',"prev_hash":'
-        ).encode()
-        self.suffix = ("," + ",".join(f'"{k}":{encoded[k]}' for k in _AFTER) + "}").encode()
+        ev = event if type(event.latency_ms) is float else normalize(event)
+        tags, attempts = _CANONICAL(ev.tags), _CANONICAL(list(ev.attempts))
+        usage, pii = _CANONICAL(ev.usage), _CANONICAL(ev.pii)
+        error, content = _json_or_none(ev.error), _json_or_none(ev.content)
+        options = _json_or_none(ev.options)
         # Row layout: PLAIN_COLUMNS (prev_hash and hash last) + JSON + DERIVED.
+        plain = (
+            ev.call_id, ev.ts, ev.latency_ms, ev.outcome, ev.route, ev.provider, ev.model,
+            ev.region, ev.operation, ev.stream, ev.batch, ev.cost_usd, ev.pii_action, ev.flag,
+            ev.prompt_hash, ev.finish_reason, ev.response_id,
+        )  # fmt: skip
+        (call_id, ts, latency, outcome, route, provider, model, region, operation, stream,
+         batch, cost, pii_action, flag, prompt_hash, finish, response_id) = map(
+            _scalar, plain
+        )  # fmt: skip
+        self.prefix = (
+            f'{{"attempts":{attempts},"batch":{batch},"call_id":{call_id},'
+            f'"content":{content or "null"},"cost_usd":{cost},"error":{error or "null"},'
+            f'"finish_reason":{finish},"flag":{flag},"latency_ms":{latency},"model":{model},'
+            f'"operation":{operation},"options":{options or "null"},"outcome":{outcome},'
+            f'"pii":{pii},"pii_action":{pii_action},"prev_hash":'
+        ).encode()
+        self.suffix = (
+            f',"prompt_hash":{prompt_hash},"provider":{provider},"region":{region},'
+            f'"response_id":{response_id},"route":{route},"schema":{_SCHEMA_JSON},'
+            f'"stream":{stream},"tags":{tags},"ts":{ts},"usage":{usage}}}'
+        ).encode()
         self.head_part = plain
-        self.tail_part = (*json_texts, *derived_values(event))
+        self.tail_part = (tags, attempts, usage, pii, error, content, options,
+                          *derived_values(ev))  # fmt: skip
 
     def link(self, prev_hash: str | None) -> tuple[tuple[Any, ...], str]:
         """The row for this event after ``prev_hash``, and the event's own hash."""
