@@ -23,6 +23,7 @@ from ._route import Route
 from ._tags import Tags, current_tags, tags
 from .errors import (
     AIDisabledError,
+    AuditIntegrityError,
     AuditWriteError,
     BudgetExceededError,
     ConfigurationError,
@@ -68,6 +69,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AIDisabledError",
     "Attempt",
+    "AuditIntegrityError",
     "AuditWriteError",
     "BatchJob",
     "Budget",

@@ -13,6 +13,7 @@
     │   └── RequestRejectedError      the vendor said the request itself is invalid (400/422)
     ├── StreamInterruptedError    a stream failed after text reached the caller
     ├── AuditWriteError           a fail-closed sink could not record the call
+    ├── AuditIntegrityError       a store's hash chain is broken; purge refused
     └── OutputValidationError     structured output did not validate; ``.text`` holds it
 
 Vendor errors are chained (``raise ... from exc``) and never swallowed. Messages say
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AIDisabledError",
+    "AuditIntegrityError",
     "AuditWriteError",
     "BudgetExceededError",
     "ConfigurationError",
@@ -151,6 +153,17 @@ class AuditWriteError(ThinLLMError):
     """A fail-closed sink could not record the call."""
 
     error_type = "audit_write"
+
+
+class AuditIntegrityError(ThinLLMError):
+    """The audit store's hash chain does not verify, so it was left as it was.
+
+    Raised by :meth:`~thinllm.sinks.SQLStore.purge` before deleting anything: removing
+    records from a broken chain would erase the evidence. Run ``thinllm audit verify``
+    to see where it breaks.
+    """
+
+    error_type = "audit_integrity"
 
 
 class OutputValidationError(ThinLLMError):

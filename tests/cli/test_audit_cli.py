@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from thinllm._events import CallEvent
+from thinllm._store import open_store
 from thinllm.cli import main
 from thinllm.sinks import SQLiteSink
 
@@ -119,6 +120,46 @@ class TestAuditVerify:
             report["first_bad"]["kind"],
             report["first_bad"]["call_id"],
         )
+
+
+class TestAuditPurge:
+    def test_purge_then_verify(
+        self, db: tuple[str, list[CallEvent]], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """purge --before deletes the older events, says so, and verify still passes."""
+        path, _ = db
+        with open_store(path) as store:
+            stored = store.events()
+        assert main(["audit", "purge", "--db", path, "--before", "2026-11-12", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert (report["deleted"], report["remaining"]) == (2, 2)
+        assert report["anchor"] == stored[1].hash == stored[2].prev_hash
+        assert main(["audit", "verify", "--db", path]) == 0
+        assert capsys.readouterr().out.startswith("ok: 2 events")
+
+    def test_purge_needs_before(
+        self, db: tuple[str, list[CallEvent]], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """purge without --before deletes nothing and says what is missing."""
+        path, _ = db
+        assert main(["audit", "purge", "--db", path]) == 2
+        assert "--before" in capsys.readouterr().err
+        assert main(["audit", "verify", "--db", path]) == 0
+        assert "4 events" in capsys.readouterr().out
+
+    def test_tampered_store_is_not_purged(
+        self, db: tuple[str, list[CallEvent]], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """purge refuses (exit 1) when the records it would delete were edited."""
+        path, events = db
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute("UPDATE events SET cost_usd='0' WHERE call_id=?", (events[0].call_id,))
+        conn.close()
+        assert main(["audit", "purge", "--db", path, "--before", "2026-11-12"]) == 1
+        assert "refused" in capsys.readouterr().err
+        assert main(["audit", "--db", path, "--json"]) == 0
+        assert len(capsys.readouterr().out.splitlines()) == 4
 
 
 class TestCosts:

@@ -51,6 +51,21 @@ class TestPostgresSink:
         assert result.ok, result.describe()
         assert [Decimal("0.000000060")] * 4 == [row["cost_usd"] for row in costs]
 
+    def test_async_writes_share_commits(self, postgres_dsn: str, make_event: EventFactory) -> None:
+        """Concurrent coroutines awaiting awrite are all stored, in one valid chain."""
+        import asyncio
+
+        events = [make_event(n) for n in range(50)]
+
+        async def write_all(sink: PostgresSink) -> None:
+            await asyncio.gather(*(sink.awrite(e) for e in events))
+
+        with PostgresSink(postgres_dsn) as sink:
+            asyncio.run(write_all(sink))
+        with open_store(postgres_dsn) as store:
+            result = store.verify()
+        assert (result.ok, result.checked) == (True, 50)
+
     def test_tampering_is_caught(self, postgres_dsn: str, make_event: EventFactory) -> None:
         """An edited row and a deleted row in PostgreSQL are both reported by verify."""
         import psycopg

@@ -1,4 +1,5 @@
-"""``thinllm audit``: list audit events (filters, ``--json``) or ``verify`` the hash chain."""
+"""``thinllm audit``: list audit events (filters, ``--json``), ``verify`` the hash chain,
+or ``purge`` events older than a retention period."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from thinllm.errors import ConfigurationError
+from thinllm.errors import AuditIntegrityError, ConfigurationError
 
 if TYPE_CHECKING:
     from thinllm._events import CallEvent
@@ -20,6 +21,7 @@ examples:
   thinllm audit --db thinllm.db --since 7d --cost-center cs-eu
   thinllm audit --db thinllm.db --outcome error --json > errors.jsonl
   thinllm audit verify --db postgresql://audit@db.internal/audit
+  thinllm audit purge --db thinllm.db --before 180d
 times: ISO 8601 (2026-11-01, 2026-11-01T09:00Z) or a duration ago (30m, 12h, 7d, 2w).
 """
 
@@ -48,21 +50,27 @@ def register(subparsers: Any) -> None:
     """Add the ``audit`` subcommand."""
     parser = subparsers.add_parser(
         "audit",
-        help="list audit events, or verify their hash chain",
-        description="List the audit events a thinllm sink stored (oldest first), or "
+        help="list audit events, verify their hash chain, or purge old ones",
+        description="List the audit events a thinllm sink stored (oldest first), "
         "`verify` the store's hash chain (exit 1 at the first altered, inserted or "
-        "deleted event).",
+        "deleted event), or `purge` the events recorded before --before (retention; "
+        "refused, exit 1, when the chain to delete is broken).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "action",
         nargs="?",
-        choices=("list", "verify"),
+        choices=("list", "verify", "purge"),
         default="list",
-        help="list (default) or verify",
+        help="list (default), verify or purge",
     )
     add_filters(parser)
+    parser.add_argument(
+        "--before",
+        metavar="TIME",
+        help="purge: delete the events recorded before TIME (e.g. 180d or 2026-05-01)",
+    )
     parser.add_argument(
         "--limit", type=int, metavar="N", help="only the N most recent matches (still oldest first)"
     )
@@ -89,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     with store:
         if args.action == "verify":
             return _verify(store, as_json=args.json)
+        if args.action == "purge":
+            return _purge(store, args.before, as_json=args.json)
         try:
             events = store.iter_events(limit=args.limit, **filters_from(args))
             if args.json:
@@ -99,6 +109,31 @@ def run(args: argparse.Namespace) -> int:
         except ConfigurationError as exc:
             print(f"thinllm audit: error: {exc}", file=sys.stderr)
             return 2
+    return 0
+
+
+def _purge(store: SQLStore, before: str | None, *, as_json: bool) -> int:
+    if not before:
+        print("thinllm audit purge: error: --before TIME is required", file=sys.stderr)
+        return 2
+    try:
+        result = store.purge(before)
+    except ConfigurationError as exc:
+        print(f"thinllm audit purge: error: {exc}", file=sys.stderr)
+        return 2
+    except AuditIntegrityError as exc:
+        print(f"thinllm audit purge: refused: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        payload = {
+            "deleted": result.deleted,
+            "remaining": result.remaining,
+            "anchor": result.anchor,
+            "before": result.before.isoformat(),
+        }
+        print(json.dumps(payload))
+    else:
+        print(result.describe())
     return 0
 
 

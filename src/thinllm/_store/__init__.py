@@ -8,6 +8,7 @@
     store.costs(by=("cost_center", "model"), since="30d")  # list of dicts
     store.verify()                                          # VerifyResult (ok, first_bad)
     store.to_pandas(since="7d")                             # needs pandas
+    store.purge("180d")                                     # retention: PurgeResult
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ from typing import Any
 
 from thinllm.errors import ConfigurationError
 
+from ._purge import PurgeResult
 from ._sql import SQLStore
 from ._types import BadEvent, VerifyResult
 
-__all__ = ["BadEvent", "SQLStore", "VerifyResult", "is_postgres_url", "open_store"]
+__all__ = [
+    "BadEvent",
+    "PurgeResult",
+    "SQLStore",
+    "VerifyResult",
+    "is_postgres_url",
+    "open_store",
+]
 
 
 def is_postgres_url(target: str) -> bool:

@@ -6,17 +6,19 @@ decimal sum of ``cost_usd`` is written; :class:`SQLStore` takes those as argumen
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from thinllm.errors import ConfigurationError
 from thinllm.sinks._rows import COLUMNS, DERIVED, derived_values, row_to_event
 
+from ._purge import PurgeResult, purge
 from ._types import GROUP_KEYS, VerifyResult, check_group_keys, parse_time, to_us
 from ._verify import verify_chain
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
-    from datetime import datetime
 
     from thinllm._events import CallEvent
     from thinllm.sinks._sqlschema import Dialect
@@ -179,6 +181,28 @@ class SQLStore:
             self._checked(rows),
             head=head,
             count=int(count) if count is not None else None,
+            start=meta.get("anchor_hash") or None,
+        )
+
+    def purge(self, before: str | datetime) -> PurgeResult:
+        """Delete the events recorded before ``before`` and re-anchor the hash chain.
+
+        For retention policies: ``store.purge("180d")`` or ``store.purge("2026-05-01")``.
+        The oldest events go (a prefix of the chain, in write order), after checking
+        that they are intact; ``verify()`` afterwards checks the rest from the recorded
+        anchor. Raises :class:`~thinllm.errors.AuditIntegrityError`, deleting nothing,
+        when the chain to be deleted is broken. Safe while sinks are writing.
+        """
+        cutoff = parse_time(before)
+        if cutoff is None:
+            raise ConfigurationError("purge(before=...) needs a time, e.g. '180d' or '2026-05-01'")
+        return purge(
+            self._conn,
+            self._d,
+            before=cutoff,
+            rows=self._execute,
+            checked=self._checked,
+            columns=", ".join(("seq", *COLUMNS)),
         )
 
     def to_pandas(self, **filters: Any) -> Any:

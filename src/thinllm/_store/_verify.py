@@ -35,15 +35,17 @@ def verify_chain(
     head: str | None = None,
     count: int | None = None,
     anchored: bool = True,
+    start: str | None = None,
 ) -> VerifyResult:
     """Check the chain of ``rows`` (in chain order).
 
     ``head``/``count``: what the store recorded as its last hash and size (None to
     skip). ``anchored=False`` accepts any ``prev_hash`` on the first event (a log whose
-    older files were rotated away).
+    older files were rotated away). ``start``: the hash the first event must link to
+    (the anchor a retention purge left; None for a store that was never purged).
     """
     before: str | None = None  # hash of the event before `last`
-    last: str | None = None  # hash of the previous event
+    last: str | None = start  # hash of the previous event
     suspect: tuple[Row, str | None] | None = None  # broken link awaiting look-ahead
     previous: Row | None = None
     n = 0

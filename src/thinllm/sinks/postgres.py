@@ -124,6 +124,14 @@ class PostgresSink:
         if events:
             self._group_for_process().submit_many([Prepared(e) for e in events])
 
+    async def awrite(self, event: CallEvent, /) -> None:
+        """Store ``event`` from a coroutine; return once it is committed.
+
+        Concurrent coroutines share one background thread and one transaction per
+        batch, so the event loop never waits on the database.
+        """
+        await self._group_for_process().asubmit_many((Prepared(event),))
+
     def spent(self, tag: str, value: str, since: Any) -> Any:
         """Spend recorded in this store for ``tag=value`` since ``since`` (budgets use it)."""
         from thinllm._store import open_store
@@ -133,6 +141,7 @@ class PostgresSink:
 
     def close(self) -> None:
         """Close the connection. Later writes raise."""
+        self._group.close()
         with self._lock:
             self._closed = True
             if self._conn is not None:
