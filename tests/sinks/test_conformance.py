@@ -135,6 +135,27 @@ class TestEverySink:
         (stored,) = harness.read()
         assert _unchained(event) == _unchained(stored)
 
+    def test_lone_surrogates_are_stored_as_replacement_characters(
+        self, harness: Harness, make_event: EventFactory
+    ) -> None:
+        """Text that is not valid Unicode (a lone surrogate) still gets its call recorded."""
+        event = make_event(
+            tags={"user": "x\udcff"},
+            content={"request": "bad \ud800 text, good \ud83d\ude00 pair", "response": "ok"},
+        )
+        harness.sink(event)
+        harness.sink(make_event(1))
+        stored = harness.read()
+        assert len(stored) == 2
+        if harness.chained:
+            assert stored[0].tags["user"] == "x\ufffd"
+            assert stored[0].content == {
+                "request": "bad \ufffd text, good 😀 pair",
+                "response": "ok",
+            }
+            result = verify_chain((i, e, True) for i, e in enumerate(stored))
+            assert result.ok, result.describe()
+
     def test_chain_verifies(self, harness: Harness, make_event: EventFactory) -> None:
         """Chained sinks link each event to the one before; the others keep events as built."""
         events = [make_event(n) for n in range(8)]
@@ -161,6 +182,18 @@ class TestEverySink:
 
 
 class TestDeliverySpool:
+    def test_spool_takes_events_with_lone_surrogates(
+        self, tmp_path: Path, spool_dir: str, make_event: EventFactory
+    ) -> None:
+        """A failing sink's spool keeps an event with invalid Unicode; the call is not broken."""
+
+        def broken(event: CallEvent) -> None:
+            raise ConnectionError("down")
+
+        delivery = Delivery([broken], spool_dir=spool_dir)
+        delivery.deliver(make_event(content={"request": "bad \ud800", "response": None}))
+        assert delivery.pending == 1
+
     def test_spool_holds_only_event_json(
         self, tmp_path: Path, spool_dir: str, make_event: EventFactory
     ) -> None:

@@ -206,6 +206,14 @@ class Prepared:
     __slots__ = ("head_part", "prefix", "suffix", "tail_part")
 
     def __init__(self, event: CallEvent) -> None:
+        try:
+            self._fill(event)
+        except UnicodeEncodeError:  # a lone surrogate somewhere: store U+FFFD instead
+            from ._unicode import repaired
+
+            self._fill(repaired(event))
+
+    def _fill(self, event: CallEvent) -> None:
         ev = event if type(event.latency_ms) is float else normalize(event)
         tags, attempts = _CANONICAL(ev.tags), _CANONICAL(list(ev.attempts))
         usage, pii = _CANONICAL(ev.usage), _CANONICAL(ev.pii)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from thinllm._events import CallEvent
 
 from ._filelock import file_lock
+from ._unicode import repaired
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +68,10 @@ class Spool:
 
     def append(self, event: CallEvent) -> None:
         """Add ``event`` durably (fsynced before returning)."""
-        line = (event.to_json() + "\n").encode()
+        try:
+            line = (event.to_json() + "\n").encode()
+        except UnicodeEncodeError:  # a lone surrogate: spool U+FFFD instead of losing it
+            line = (repaired(event).to_json() + "\n").encode()
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         with self._lock, file_lock(self.path):
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -12,6 +12,7 @@ from thinllm.errors import ConfigurationError
 
 from ._filelock import file_lock
 from ._rows import normalize
+from ._unicode import repaired
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -123,8 +124,12 @@ class JSONLSink:
             else:
                 head = _last_hash(jsonl_files(self.path, self.backups))
             for event in events:
-                linked = normalize(event).chained(head)
-                line = (linked.to_json() + "\n").encode()
+                try:
+                    linked = normalize(event).chained(head)
+                    line = (linked.to_json() + "\n").encode()
+                except UnicodeEncodeError:  # a lone surrogate: store U+FFFD instead
+                    linked = normalize(repaired(event)).chained(head)
+                    line = (linked.to_json() + "\n").encode()
                 if (
                     self.max_bytes is not None
                     and f.tell()
