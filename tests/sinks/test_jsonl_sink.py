@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from sinkkit import EventFactory
+from sinkkit import EventFactory, run_python
 
 from thinllm._events import CallEvent
 from thinllm._store._verify import verify_chain
@@ -16,6 +16,25 @@ from thinllm.sinks.jsonl import jsonl_files
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+#: Appends argv[3] events to JSONL file argv[1] (rotating at 20 kB), printing each call_id.
+CHILD_WRITER = """
+import sys, uuid
+from thinllm._events import CallEvent
+from thinllm.sinks import JSONLSink
+path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sink = JSONLSink(path, fsync="never", max_bytes=20_000, backups=100)
+usage = {"input_tokens": 1, "output_tokens": 1, "cache_read_tokens": 0, "cache_write_tokens": 0}
+for n in range(count):
+    call_id = f"{prefix}-{n}-{uuid.uuid4().hex[:8]}"
+    sink(CallEvent(call_id=call_id, ts="2026-11-10T09:00:00+00:00", latency_ms=1.0,
+                   tags={"cost_center": prefix}, outcome="ok", route="primary",
+                   provider="anthropic", model="claude-haiku-4-5", attempts=(), usage=usage,
+                   cost_usd="0.000001"))
+    print(call_id, flush=True)
+sink.close()
+"""
 
 
 def _read(path: str, backups: int = 1000) -> list[CallEvent]:
@@ -70,6 +89,21 @@ class TestJSONLSink:
         sink(event)
         assert event.call_id == _read(path)[0].call_id
         sink.close()
+
+    def test_four_processes_one_chain_across_rotations(self, tmp_path: Path) -> None:
+        """Four processes appending to one log (with rotation) leave every event in one chain."""
+        path = str(tmp_path / "audit.jsonl")
+        children = [run_python(CHILD_WRITER, path, f"p{i}", "80") for i in range(4)]
+        printed: set[str] = set()
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+            printed.update(out.split())
+        stored = _read(path)
+        assert len(jsonl_files(path)) > 1  # it did rotate
+        assert (320, printed) == (len(stored), {e.call_id for e in stored})
+        result = verify_chain((i, e, True) for i, e in enumerate(stored))
+        assert result.ok, result.describe()
 
     def test_rejects_unknown_policy(self, tmp_path: Path) -> None:
         """A typo in the fsync policy fails at construction."""
