@@ -12,6 +12,7 @@ from thinllm._events import CallEvent
 from thinllm._store._verify import verify_chain
 from thinllm.errors import ConfigurationError
 from thinllm.sinks import JSONLSink
+from thinllm.sinks._rows import normalize
 from thinllm.sinks.jsonl import jsonl_files
 
 if TYPE_CHECKING:
@@ -104,6 +105,21 @@ class TestJSONLSink:
         assert (320, printed) == (len(stored), {e.call_id for e in stored})
         result = verify_chain((i, e, True) for i, e in enumerate(stored))
         assert result.ok, result.describe()
+
+    def test_lines_are_the_chained_events_json(
+        self, tmp_path: Path, make_event: EventFactory
+    ) -> None:
+        """Each line is exactly CallEvent.to_json() of the chained event (readers rely on it)."""
+        path = str(tmp_path / "a.jsonl")
+        first, second = make_event(0, latency_ms=3), make_event(1)
+        with JSONLSink(path) as sink:
+            sink(first)
+            sink(second)
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        one = normalize(first).chained(None)
+        two = normalize(second).chained(one.hash)
+        assert lines == [one.to_json(), two.to_json()]
 
     def test_rejects_unknown_policy(self, tmp_path: Path) -> None:
         """A typo in the fsync policy fails at construction."""

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Literal
 from thinllm.errors import ConfigurationError
 
 from ._filelock import file_lock
-from ._rows import normalize
+from ._rows import Prepared, normalize
 from ._unicode import repaired
 
 if TYPE_CHECKING:
@@ -22,6 +22,22 @@ if TYPE_CHECKING:
 __all__ = ["JSONLSink", "jsonl_files"]
 
 FsyncPolicy = Literal["always", "interval", "never"]
+
+
+#: ``CallEvent.to_json``'s encoder, built once (``json.dumps`` builds one per call).
+_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def _chained_line(event: CallEvent, head: str | None) -> tuple[bytes, str]:
+    """The log line of ``event`` linked after ``head``, and its hash.
+
+    Equal to ``normalize(event).chained(head).to_json()``, at a third of the cost: the
+    hash comes from the SQL sinks' :class:`Prepared` and the line from one encoding.
+    """
+    digest = Prepared(event).link(head)[1]
+    record = normalize(event).to_dict()
+    record["prev_hash"], record["hash"] = head, digest
+    return (_LINE(record) + "\n").encode(), digest
 
 
 def jsonl_files(path: str, backups: int = 1000) -> list[str]:
@@ -125,11 +141,9 @@ class JSONLSink:
                 head = _last_hash(jsonl_files(self.path, self.backups))
             for event in events:
                 try:
-                    linked = normalize(event).chained(head)
-                    line = (linked.to_json() + "\n").encode()
+                    line, digest = _chained_line(event, head)
                 except UnicodeEncodeError:  # a lone surrogate: store U+FFFD instead
-                    linked = normalize(repaired(event)).chained(head)
-                    line = (linked.to_json() + "\n").encode()
+                    line, digest = _chained_line(repaired(event), head)
                 if (
                     self.max_bytes is not None
                     and f.tell()
@@ -137,7 +151,7 @@ class JSONLSink:
                 ):
                     f = self._rotate()
                 f.write(line)
-                head = linked.hash
+                head = digest
             f.flush()
             stat = os.fstat(f.fileno())
             self._head = ((stat.st_ino, stat.st_size), head)
