@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
 
 __all__ = ["AnthropicMessages", "min_cache_tokens"]
@@ -158,12 +158,8 @@ def usage_of(u: Any) -> Usage:
     breakdown = getattr(u, "cache_creation", None)
     write_1h = (getattr(breakdown, "ephemeral_1h_input_tokens", None) or 0) if breakdown else 0
     uncached = getattr(u, "input_tokens", None) or 0
-    return Usage(
-        input_tokens=uncached + read + write,
-        output_tokens=getattr(u, "output_tokens", None) or 0,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
-        cache_write_1h_tokens=write_1h,
+    return new_usage(
+        uncached + read + write, getattr(u, "output_tokens", None) or 0, read, write, write_1h
     )
 
 

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
@@ -67,13 +67,13 @@ def usage_of(u: Any) -> Usage:
     write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
     ttl = getattr(details, "cache_write_tokens_details", None) if details else None
     write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
-    return Usage(
-        input_tokens=getattr(u, "prompt_tokens", 0) or 0,
-        output_tokens=getattr(u, "completion_tokens", 0) or 0,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
+    return new_usage(
+        getattr(u, "prompt_tokens", 0) or 0,
+        getattr(u, "completion_tokens", 0) or 0,
+        read,
+        write,
         # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
-        cache_write_1h_tokens=write_long,
+        write_long,
     )
 
 
