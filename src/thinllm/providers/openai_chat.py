@@ -19,14 +19,16 @@ from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, paramete
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
 
-_MANAGED = (
-    "model",
-    "messages",
-    "tools",
-    "stream",
-    "response_format",
-    "safety_identifier",
-    "functions",
+_MANAGED = frozenset(
+    (
+        "model",
+        "messages",
+        "tools",
+        "stream",
+        "response_format",
+        "safety_identifier",
+        "functions",
+    )
 )
 _RENAME = {"max_tokens": "max_completion_tokens"}
 
@@ -77,6 +79,9 @@ def usage_of(u: Any) -> Usage:
     )
 
 
+_CONVERT = {"tool_choice": _tool_choice}
+
+
 class OpenAIChat:
     """Renders and parses ``client.chat.completions.create``."""
 
@@ -101,7 +106,8 @@ class OpenAIChat:
         elif system:
             parts = [{"type": "text", "text": s} for s in system]
             messages.append({"role": "system", "content": parts})
-        messages.extend(_messages(prompt.examples))
+        if prompt.examples:
+            messages.extend(_messages(prompt.examples))
         messages.extend(_messages(prompt.messages))
         kwargs["messages"] = messages
         if prompt.tools:
@@ -129,18 +135,19 @@ class OpenAIChat:
                     "strict": True,
                 },
             }
-        opts = dict(options)
-        if "max_tokens" in opts and opts["max_tokens"] is not None:
-            opts["max_tokens"] = check_max_tokens(opts["max_tokens"])
-        apply_options(
-            kwargs,
-            opts,
-            rename=_RENAME,
-            managed=_MANAGED,
-            accepted=_accepted(),
-            api="OpenAI Chat Completions",
-            convert={"tool_choice": _tool_choice},
-        )
+        if options:
+            opts = dict(options)
+            if opts.get("max_tokens") is not None:
+                opts["max_tokens"] = check_max_tokens(opts["max_tokens"])
+            apply_options(
+                kwargs,
+                opts,
+                rename=_RENAME,
+                managed=_MANAGED,
+                accepted=_accepted(),
+                api="OpenAI Chat Completions",
+                convert=_CONVERT,
+            )
         return kwargs
 
     def stream_kwargs(self) -> dict[str, Any]:

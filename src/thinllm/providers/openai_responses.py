@@ -19,7 +19,9 @@ from .openai_chat import load_arguments
 
 __all__ = ["OpenAIResponses", "usage_of"]
 
-_MANAGED = ("model", "input", "instructions", "tools", "stream", "text", "safety_identifier")
+_MANAGED = frozenset(
+    ("model", "input", "instructions", "tools", "stream", "text", "safety_identifier")
+)
 _RENAME = {"max_tokens": "max_output_tokens"}
 
 
@@ -56,6 +58,9 @@ def usage_of(u: Any) -> Usage:
         # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
         write_long,
     )
+
+
+_CONVERT = {"tool_choice": _tool_choice}
 
 
 class OpenAIResponses:
@@ -119,7 +124,7 @@ class OpenAIResponses:
             managed=_MANAGED,
             accepted=_accepted(),
             api="OpenAI Responses",
-            convert={"tool_choice": _tool_choice},
+            convert=_CONVERT,
         )
         return kwargs
 
