@@ -273,6 +273,8 @@ def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
 
 
 _SECRET_OPTION_KEYS = frozenset({"extra_headers", "api_key", "authorization"})
+# A tuple, not ``str | int | ...``: isinstance() checks a tuple faster than a union.
+_PLAIN = (str, int, float, bool, list, dict)
 
 
 def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -285,7 +287,7 @@ def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
             out[key] = sorted(value) if isinstance(value, dict) else "<redacted>"
         elif key == "extra" and isinstance(value, dict):
             out[key] = _safe_options(value)
-        elif isinstance(value, str | int | float | bool | list | dict):
+        elif isinstance(value, _PLAIN):
             out[key] = value
         else:
             out[key] = repr(value)

@@ -473,7 +473,7 @@ class Client(RoutingSteps, OutcomeSteps):
     def _guard(self, call: Call, flag: Any, pii: PIIPolicy | None) -> None:
         """Policies before sending; each stops the call by raising its own error."""
         if self.require_tags:
-            missing = [t for t in self.require_tags if not call.tags.get(t)]
+            missing = call.tags.missing(self.require_tags)
             if missing:
                 raise MissingTagsError(missing)
         active_flag = coerce_flag(flag) if flag is not None else self.flag
