@@ -10,7 +10,8 @@ own work: tags, flag, render, retry loop, usage normalisation, pricing, the audi
 Calls alternate one by one (raw, governed, governed, raw, ...): on a shared host the
 speed drifts more than the effect being measured, and per-call alternation cancels the
 drift. Prints per-call medians and p95 for sync and async, Anthropic and OpenAI, the
-overhead in µs and as a ratio, and `import thinllm` time against `import pydantic`.
+overhead in µs and as a ratio, whether each case meets the bar (median overhead under
+50 µs and ratio under 1.05), and `import thinllm` time against `import pydantic`.
 When LiteLLM is installed, the same call through litellm.completion (pointed at the fake
 vendor over loopback HTTP) is measured in the same run.
 """
@@ -36,6 +37,9 @@ from thinllm.testing import FakeVendor
 SYSTEM = "You triage support tickets. Answer with one label."
 TICKET = "My parcel has not arrived after two weeks, please help."
 Pair = tuple[list[float], list[float]]
+#: The wrapper-overhead bar from DESIGN.md's "Quality bars" (both must hold, per case).
+BAR_US = 50.0
+BAR_RATIO = 1.05
 
 
 def paired(
@@ -172,12 +176,18 @@ def main() -> None:
         f"{'case':<18}{'raw µs':>10}{'gov µs':>10}{'raw p95':>10}{'gov p95':>10}"
         f"{'overhead µs':>13}{'ratio':>8}"
     )
+    verdicts = []
     for name, (raw, gov) in results.items():
         r, g = statistics.median(raw) * 1e6, statistics.median(gov) * 1e6
         print(
             f"{name:<18}{r:>10.1f}{g:>10.1f}{p95(raw) * 1e6:>10.1f}{p95(gov) * 1e6:>10.1f}"
             f"{g - r:>13.1f}{g / r:>8.3f}"
         )
+        verdicts.append((name, g - r, g / r))
+    print(f"bar (DESIGN.md): median overhead < {BAR_US:.0f} µs and ratio < {BAR_RATIO}")
+    for name, overhead, ratio in verdicts:
+        met = overhead < BAR_US and ratio < BAR_RATIO
+        print(f"  {name:<16}{'met' if met else 'NOT met':>8} ({overhead:.1f} µs, {ratio:.3f})")
     t_thin, t_pyd = import_time("thinllm"), import_time("pydantic")
     print(
         f"import thinllm {t_thin * 1e3:.1f} ms, import pydantic {t_pyd * 1e3:.1f} ms, "

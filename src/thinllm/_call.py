@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ._events import CallEvent
+from ._events import CallEvent, EventDraft
+from ._frozen import new
 from ._prompt import Text, ToolCall, ToolResult, map_json_strings
-from ._reply import Attempt, Usage
+from ._reply import ZERO_USAGE, Attempt, new_attempt
 
 if TYPE_CHECKING:
     from ._prompt import Prompt
@@ -76,7 +77,7 @@ class Call:
         if message is not None:
             message = self.scrub(message)
         self.attempts.append(
-            Attempt(route.name, route.model, status, error, latency * 1000.0, skipped, message)
+            new_attempt(route.name, route.model, status, error, latency * 1000.0, skipped, message)
         )
 
     def scrub(self, text: str) -> str:
@@ -100,41 +101,57 @@ class Call:
         capture: str,
         value_text: str | None = None,
     ) -> CallEvent:
-        """The audit event for this call (PII and secrets already removed)."""
-        usage = parsed.usage if parsed is not None else Usage()
+        """The audit event for this call (PII and secrets already removed).
+
+        Built through a draft (plain slot stores, see ``_frozen`` for why); every field
+        is set. The error text is scrubbed before the PII counts are read and the
+        content is captured last, as the PII session's counts depend on that order.
+        """
         err = None
         if error is not None:
             err_type = getattr(error, "error_type", None) or type(error).__name__
             err = {"type": err_type, "message": self.scrub(str(error))}
-        return CallEvent(
-            call_id=self.call_id,
-            ts=_iso(self.started),
-            latency_ms=round((ended - self.started) * 1000.0, 3),
-            tags=self.tags.as_dict(),
-            outcome=outcome,
-            route=route.name if route is not None else None,
-            provider=route.provider if route is not None else None,
-            model=(parsed.model if parsed is not None and parsed.model else None)
-            or (route.model if route is not None else None),
-            region=(parsed.region if parsed is not None and parsed.region else None)
-            or (route.region if route is not None else None),
-            operation=self.operation,
-            stream=self.stream,
-            batch=self.batch,
-            attempts=tuple(a.as_dict() for a in self.attempts),
-            usage=usage.as_dict(),
-            cost_usd=str(cost) if cost is not None else None,
-            pii=dict(self.pii.counts) if self.pii is not None else {},
-            pii_action=self.pii_action,
-            flag=self.flag,
-            error=err,
-            prompt_hash=self.prompt_hash
-            or (self.prompt.static_hash() if self.prompt is not None else None),
-            finish_reason=parsed.finish_reason if parsed is not None else None,
-            response_id=parsed.response_id if parsed is not None else None,
-            options=_safe_options(self.options),
-            content=self._content(capture, parsed, value_text),
+        e: Any = new(EventDraft)
+        e.call_id = self.call_id
+        e.ts = _iso(self.started)
+        e.latency_ms = round((ended - self.started) * 1000.0, 3)
+        e.tags = self.tags.as_dict()
+        e.outcome = outcome
+        model = parsed.model if parsed is not None else None
+        region = parsed.region if parsed is not None else None
+        if route is not None:
+            e.route = route.name
+            e.provider = route.provider
+            e.model = model or route.model
+            e.region = region or route.region
+        else:
+            e.route = e.provider = None
+            e.model = model or None
+            e.region = region or None
+        e.operation = self.operation
+        e.stream = self.stream
+        e.batch = self.batch
+        e.attempts = tuple([a.as_dict() for a in self.attempts])
+        if parsed is not None:
+            e.usage = parsed.usage.as_dict()
+            e.finish_reason = parsed.finish_reason
+            e.response_id = parsed.response_id
+        else:
+            e.usage = ZERO_USAGE.as_dict()
+            e.finish_reason = e.response_id = None
+        e.cost_usd = str(cost) if cost is not None else None
+        e.pii = dict(self.pii.counts) if self.pii is not None else {}
+        e.pii_action = self.pii_action
+        e.flag = self.flag
+        e.error = err
+        e.prompt_hash = self.prompt_hash or (
+            self.prompt.static_hash() if self.prompt is not None else None
         )
+        e.options = _safe_options(self.options)
+        e.content = self._content(capture, parsed, value_text)
+        e.prev_hash = e.hash = None
+        e.__class__ = CallEvent
+        return e  # type: ignore[no-any-return]
 
     def _content(self, capture: str, parsed: Parsed | None, value_text: str | None) -> Any:
         if capture == "none":
@@ -206,7 +223,17 @@ def _iso(ts: float) -> str:
     micros = round((ts - seconds) * 1e6)
     if micros == 1_000_000:
         seconds, micros = seconds + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}+00:00"
+    return _utc_second(seconds) + f".{micros:06d}+00:00"
+
+
+@lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    """``2026-11-28T06:21:42`` for whole POSIX seconds.
+
+    Cached because ``strftime``/``gmtime`` cost more than the rest of the event's
+    timestamp and consecutive calls mostly fall in the same second.
+    """
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _unchanged(text: str) -> str:
@@ -246,6 +273,8 @@ def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
 
 
 _SECRET_OPTION_KEYS = frozenset({"extra_headers", "api_key", "authorization"})
+# A tuple, not ``str | int | ...``: isinstance() checks a tuple faster than a union.
+_PLAIN = (str, int, float, bool, list, dict)
 
 
 def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -258,7 +287,7 @@ def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
             out[key] = sorted(value) if isinstance(value, dict) else "<redacted>"
         elif key == "extra" and isinstance(value, dict):
             out[key] = _safe_options(value)
-        elif isinstance(value, str | int | float | bool | list | dict):
+        elif isinstance(value, _PLAIN):
             out[key] = value
         else:
             out[key] = repr(value)

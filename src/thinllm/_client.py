@@ -438,10 +438,14 @@ class Client(RoutingSteps, OutcomeSteps):
         output: OutputSpec | None,
         tags: Tags,
     ) -> dict[str, Any]:
-        opts = {**route.defaults, **{k: v for k, v in options.items() if k != "extra"}}
-        route_extra = opts.pop("extra", None) or {}
+        opts: Mapping[str, Any]
+        if route.defaults or "extra" in options:
+            opts = {**route.defaults, **{k: v for k, v in options.items() if k != "extra"}}
+            route_extra = opts.pop("extra", None) or {}
+        else:  # the common case: no merge needed (adapters never modify the options)
+            opts, route_extra = options, {}
         kwargs = route.adapter.render(prompt, route.model, opts, output, self._user_id(tags))
-        merged_extra = {**route_extra, **(extra or {})}
+        merged_extra = {**route_extra, **extra} if extra else route_extra
         if merged_extra:
             body = dict(kwargs.get("extra_body") or {})
             for key, value in merged_extra.items():
@@ -469,7 +473,7 @@ class Client(RoutingSteps, OutcomeSteps):
     def _guard(self, call: Call, flag: Any, pii: PIIPolicy | None) -> None:
         """Policies before sending; each stops the call by raising its own error."""
         if self.require_tags:
-            missing = [t for t in self.require_tags if not call.tags.get(t)]
+            missing = call.tags.missing(self.require_tags)
             if missing:
                 raise MissingTagsError(missing)
         active_flag = coerce_flag(flag) if flag is not None else self.flag

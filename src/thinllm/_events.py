@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SCHEMA", "CallEvent", "chain_hash"]
+from ._frozen import draft_of
+
+__all__ = ["SCHEMA", "CallEvent", "EventDraft", "chain_hash"]
 
 SCHEMA = "thinllm.call/1"
 
@@ -110,6 +112,11 @@ class CallEvent:
         kwargs = {name: data[name] for name in FIELDS if name in data}
         kwargs["attempts"] = tuple(kwargs.get("attempts", ()))
         return cls(**kwargs)
+
+
+#: Builds a :class:`CallEvent` with plain slot stores (see ``_frozen``): fill every
+#: field of ``new(EventDraft)``, then set its ``__class__`` to ``CallEvent``.
+EventDraft = draft_of(CallEvent)
 
 
 def chain_hash(record: dict[str, Any]) -> str:

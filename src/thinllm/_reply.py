@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from ._frozen import draft_of, new
 from ._prompt import ToolCall
 
-__all__ = ["Attempt", "Outcome", "Reply", "Usage"]
+__all__ = ["Attempt", "Outcome", "Reply", "Usage", "new_attempt", "new_usage"]
 
 Outcome = Literal["ok", "rerouted", "fallback", "disabled", "blocked", "error"]
 
@@ -59,6 +60,25 @@ class Usage:
 
 
 ZERO_USAGE = Usage()
+_UsageDraft = draft_of(Usage)
+
+
+def new_usage(
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int,
+    cache_write_tokens: int,
+    cache_write_1h_tokens: int = 0,
+) -> Usage:
+    """``Usage(...)`` for the per-call path, built through a draft (see ``_frozen``)."""
+    u: Any = new(_UsageDraft)
+    u.input_tokens = input_tokens
+    u.output_tokens = output_tokens
+    u.cache_read_tokens = cache_read_tokens
+    u.cache_write_tokens = cache_write_tokens
+    u.cache_write_1h_tokens = cache_write_1h_tokens
+    u.__class__ = Usage
+    return u  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +117,31 @@ class Attempt:
         if self.skipped is not None:
             out["skipped"] = self.skipped
         return out
+
+
+_AttemptDraft = draft_of(Attempt)
+
+
+def new_attempt(
+    route: str,
+    model: str,
+    status: int | None,
+    error: str | None,
+    latency_ms: float,
+    skipped: str | None = None,
+    message: str | None = None,
+) -> Attempt:
+    """``Attempt(...)`` for the per-call path, built through a draft (see ``_frozen``)."""
+    a: Any = new(_AttemptDraft)
+    a.route = route
+    a.model = model
+    a.status = status
+    a.error = error
+    a.latency_ms = latency_ms
+    a.skipped = skipped
+    a.message = message
+    a.__class__ = Attempt
+    return a  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True, eq=False)

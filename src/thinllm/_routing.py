@@ -12,6 +12,7 @@ submission) share it and differ only in the per-attempt body they pass in:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._failures import classify
@@ -158,22 +159,29 @@ class RoutingSteps:
         after a retryable failure does tenacity take over for the remaining attempts.
         """
         breaker = self._breaker_for(route)
-        policy = call.retry or route.retry or self.retry
-
-        def attempt() -> T:
+        try:
             timeout = self._before_attempt(call, route, breaker)
             return once(timeout, self._clock())
-
-        try:
-            return attempt()
         except RetryableAttempt as exc:
-            wait = self._first_wait(call, policy, exc)
-            self._sleep(wait)
+            return self._retry(call, route, breaker, once, exc)
+
+    def _retry(
+        self,
+        call: Call,
+        route: Route,
+        breaker: Breaker,
+        once: Callable[[float | None, float], T],
+        first: RetryableAttempt,
+    ) -> T:
+        """Attempts after the first one failed with ``first`` (sync, under tenacity)."""
+        policy = call.retry or route.retry or self.retry
+        self._sleep(self._first_wait(call, policy, first))
         import tenacity
 
         for retry in tenacity.Retrying(sleep=self._sleep, **self._retry_kwargs(call, policy)):
             with retry:
-                return attempt()
+                timeout = self._before_attempt(call, route, breaker)
+                return once(timeout, self._clock())
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _atry_route(
@@ -181,24 +189,31 @@ class RoutingSteps:
     ) -> T:
         """Async :meth:`_try_route`."""
         breaker = self._breaker_for(route)
-        policy = call.retry or route.retry or self.retry
-
-        async def attempt() -> T:
+        try:
             timeout = self._before_attempt(call, route, breaker)
             return await once(timeout, self._clock())
-
-        try:
-            return await attempt()
         except RetryableAttempt as exc:
-            wait = self._first_wait(call, policy, exc)
-            await self._asleep(wait)
+            return await self._aretry(call, route, breaker, once, exc)
+
+    async def _aretry(
+        self,
+        call: Call,
+        route: Route,
+        breaker: Breaker,
+        once: Callable[[float | None, float], Awaitable[T]],
+        first: RetryableAttempt,
+    ) -> T:
+        """Async :meth:`_retry`."""
+        policy = call.retry or route.retry or self.retry
+        await self._asleep(self._first_wait(call, policy, first))
         import tenacity
 
         async for retry in tenacity.AsyncRetrying(
             sleep=self._asleep, **self._retry_kwargs(call, policy)
         ):
             with retry:
-                return await attempt()
+                timeout = self._before_attempt(call, route, breaker)
+                return await once(timeout, self._clock())
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     def _first_wait(self, call: Call, policy: Retry, exc: RetryableAttempt) -> float:
@@ -217,44 +232,90 @@ class RoutingSteps:
 
     def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
+        last: BaseException | None = None
+        for route in self._candidates(call, is_async=False):
+            try:
+                return self._send_route(call, route)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+            except _Stop as exc:
+                last = exc
+                break
+        raise self._exhausted(call, last)
 
-        def run(route: Route) -> tuple[Route, Any, Parsed]:
-            method = route.adapter.method(route.sdk)
-            kwargs = call.rendered[route.name]
-            breaker = self._breaker_for(route)
+    def _send_route(self, call: Call, route: Route) -> tuple[Route, Any, Parsed]:
+        """One route of :meth:`_send`, as :meth:`_try_route` would run it but without
+        building closures for a call that succeeds at once (the common case)."""
+        method = route.adapter.method(route.sdk)
+        kwargs = call.rendered[route.name]
+        breaker = self._breaker_for(route)
+        timeout = self._before_attempt(call, route, breaker)
+        try:
+            return self._send_once(call, route, breaker, method, kwargs, timeout, self._clock())
+        except RetryableAttempt as exc:
+            once = partial(self._send_once, call, route, breaker, method, kwargs)
+            return self._retry(call, route, breaker, once, exc)
 
-            def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
-                try:
-                    raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
-                except Exception as exc:
-                    self._after_failure(call, route, breaker, exc, t0)
-                return route, raw, self._after_success(call, route, breaker, raw, t0)
-
-            return self._try_route(call, route, once)
-
-        return self._each_route(call, run)
+    def _send_once(
+        self,
+        call: Call,
+        route: Route,
+        breaker: Breaker,
+        method: Callable[..., Any],
+        kwargs: dict[str, Any],
+        timeout: float | None,
+        t0: float,
+    ) -> tuple[Route, Any, Parsed]:
+        """One vendor request on ``route``, recorded as one attempt (sync)."""
+        try:
+            raw = method(**kwargs, timeout=timeout) if timeout else method(**kwargs)
+        except Exception as exc:
+            self._after_failure(call, route, breaker, exc, t0)
+        return route, raw, self._after_success(call, route, breaker, raw, t0)
 
     async def _asend(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (async). Raises RoutesExhaustedError when all fail."""
+        last: BaseException | None = None
+        for route in self._candidates(call, is_async=True):
+            try:
+                return await self._asend_route(call, route)
+            except (RetryableAttempt, _NextRoute) as exc:
+                last = exc
+            except _Stop as exc:
+                last = exc
+                break
+        raise self._exhausted(call, last)
 
-        async def run(route: Route) -> tuple[Route, Any, Parsed]:
-            method = route.adapter.method(route.sdk)
-            kwargs = call.rendered[route.name]
-            breaker = self._breaker_for(route)
+    async def _asend_route(self, call: Call, route: Route) -> tuple[Route, Any, Parsed]:
+        """Async :meth:`_send_route`."""
+        method = route.adapter.method(route.sdk)
+        kwargs = call.rendered[route.name]
+        breaker = self._breaker_for(route)
+        timeout = self._before_attempt(call, route, breaker)
+        try:
+            return await self._asend_once(
+                call, route, breaker, method, kwargs, timeout, self._clock()
+            )
+        except RetryableAttempt as exc:
+            once = partial(self._asend_once, call, route, breaker, method, kwargs)
+            return await self._aretry(call, route, breaker, once, exc)
 
-            async def once(timeout: float | None, t0: float) -> tuple[Route, Any, Parsed]:
-                try:
-                    if timeout:
-                        raw = await method(**kwargs, timeout=timeout)
-                    else:
-                        raw = await method(**kwargs)
-                except Exception as exc:
-                    self._after_failure(call, route, breaker, exc, t0)
-                return route, raw, self._after_success(call, route, breaker, raw, t0)
-
-            return await self._atry_route(call, route, once)
-
-        return await self._aeach_route(call, run)
+    async def _asend_once(
+        self,
+        call: Call,
+        route: Route,
+        breaker: Breaker,
+        method: Callable[..., Any],
+        kwargs: dict[str, Any],
+        timeout: float | None,
+        t0: float,
+    ) -> tuple[Route, Any, Parsed]:
+        """Async :meth:`_send_once`."""
+        try:
+            raw = await (method(**kwargs, timeout=timeout) if timeout else method(**kwargs))
+        except Exception as exc:
+            self._after_failure(call, route, breaker, exc, t0)
+        return route, raw, self._after_success(call, route, breaker, raw, t0)
 
     def _breaker_for(self, route: Route) -> Breaker:
         """The circuit state for ``route`` (routes passed per call get one on first use)."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Tags", "current_tags", "tags"]
+
+
+_CORE = frozenset(("user", "workflow", "cost_center"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,19 @@ class Tags:
 
     def get(self, name: str) -> str | None:
         """The value of tag ``name``, or ``None``."""
-        if name in ("user", "workflow", "cost_center"):
+        if name in _CORE:
             value: str | None = getattr(self, name)
             return value
         return self.extra.get(name)
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` that have no value here (the required-tags check, per call)."""
+        extra = self.extra
+        return [
+            name
+            for name in names
+            if not (getattr(self, name) if name in _CORE else extra.get(name))
+        ]
 
     def merged(self, other: Tags | None) -> Tags:
         """A copy with ``other``'s set values taking precedence."""

@@ -8,7 +8,7 @@ text, tool calls and normalized usage. Adapters hold no state.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -148,7 +148,7 @@ def apply_options(
     options: Mapping[str, Any],
     *,
     rename: Mapping[str, str],
-    managed: Iterable[str],
+    managed: frozenset[str],
     accepted: frozenset[str],
     api: str,
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
@@ -159,7 +159,6 @@ def apply_options(
     are fields thinllm itself renders from the prompt; anything else must be a
     parameter of the SDK method. Nothing is ever dropped silently.
     """
-    managed = frozenset(managed)
     for name, value in options.items():
         if value is None:
             continue

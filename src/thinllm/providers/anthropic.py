@@ -15,14 +15,16 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
 
 __all__ = ["AnthropicMessages", "min_cache_tokens"]
 
 _CHARS_PER_TOKEN = 3.0  # deliberately low: over-estimating tokens only costs an unused marker
 
-_MANAGED = ("model", "messages", "system", "tools", "stream", "metadata", "output_config")
+_MANAGED = frozenset(
+    ("model", "messages", "system", "tools", "stream", "metadata", "output_config")
+)
 _RENAME = {"stop": "stop_sequences"}
 
 
@@ -50,6 +52,9 @@ def _tool_choice(value: Any) -> Any:
     if isinstance(value, Mapping) and "name" in value and "type" not in value:
         return {"type": "tool", "name": value["name"]}
     return value
+
+
+_CONVERT = {"tool_choice": _tool_choice}
 
 
 class AnthropicMessages:
@@ -80,15 +85,19 @@ class AnthropicMessages:
             )
         kwargs["max_tokens"] = check_max_tokens(max_tokens)
 
-        tools = [
-            {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)}
-            for t in prompt.tools
-        ]
+        # The ``if``s skip building empty pieces: this runs once per route per call.
+        tools: list[dict[str, Any]] = []
+        if prompt.tools:
+            tools = [
+                {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)}
+                for t in prompt.tools
+            ]
         system: list[dict[str, Any]] = []
         if prompt.system:
             system.append({"type": "text", "text": prompt.system})
-        system.extend({"type": "text", "text": doc} for doc in prompt.context)
-        examples = _messages(prompt.examples)
+        if prompt.context:
+            system.extend({"type": "text", "text": doc} for doc in prompt.context)
+        examples = _messages(prompt.examples) if prompt.examples else []
         conversation = _messages(prompt.messages)
 
         if _wants_cache(prompt, model):
@@ -106,20 +115,22 @@ class AnthropicMessages:
             kwargs["tools"] = tools
         if system:
             kwargs["system"] = system
-        kwargs["messages"] = _merge_roles(examples + conversation)
+        turns = examples + conversation if examples else conversation
+        kwargs["messages"] = _merge_roles(turns) if len(turns) > 1 else turns
         if user_id is not None:
             kwargs["metadata"] = {"user_id": user_id}
         if output is not None:
             kwargs["output_config"] = {"format": {"type": "json_schema", "schema": _schema(output)}}
-        apply_options(
-            kwargs,
-            opts,
-            rename=_RENAME,
-            managed=_MANAGED,
-            accepted=_accepted(),
-            api="Anthropic Messages",
-            convert={"tool_choice": _tool_choice},
-        )
+        if opts:
+            apply_options(
+                kwargs,
+                opts,
+                rename=_RENAME,
+                managed=_MANAGED,
+                accepted=_accepted(),
+                api="Anthropic Messages",
+                convert=_CONVERT,
+            )
         return kwargs
 
     def stream_kwargs(self) -> dict[str, Any]:
@@ -158,12 +169,8 @@ def usage_of(u: Any) -> Usage:
     breakdown = getattr(u, "cache_creation", None)
     write_1h = (getattr(breakdown, "ephemeral_1h_input_tokens", None) or 0) if breakdown else 0
     uncached = getattr(u, "input_tokens", None) or 0
-    return Usage(
-        input_tokens=uncached + read + write,
-        output_tokens=getattr(u, "output_tokens", None) or 0,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
-        cache_write_1h_tokens=write_1h,
+    return new_usage(
+        uncached + read + write, getattr(u, "output_tokens", None) or 0, read, write, write_1h
     )
 
 

@@ -14,19 +14,21 @@ from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
 
-_MANAGED = (
-    "model",
-    "messages",
-    "tools",
-    "stream",
-    "response_format",
-    "safety_identifier",
-    "functions",
+_MANAGED = frozenset(
+    (
+        "model",
+        "messages",
+        "tools",
+        "stream",
+        "response_format",
+        "safety_identifier",
+        "functions",
+    )
 )
 _RENAME = {"max_tokens": "max_completion_tokens"}
 
@@ -67,14 +69,17 @@ def usage_of(u: Any) -> Usage:
     write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
     ttl = getattr(details, "cache_write_tokens_details", None) if details else None
     write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
-    return Usage(
-        input_tokens=getattr(u, "prompt_tokens", 0) or 0,
-        output_tokens=getattr(u, "completion_tokens", 0) or 0,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
+    return new_usage(
+        getattr(u, "prompt_tokens", 0) or 0,
+        getattr(u, "completion_tokens", 0) or 0,
+        read,
+        write,
         # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
-        cache_write_1h_tokens=write_long,
+        write_long,
     )
+
+
+_CONVERT = {"tool_choice": _tool_choice}
 
 
 class OpenAIChat:
@@ -101,7 +106,8 @@ class OpenAIChat:
         elif system:
             parts = [{"type": "text", "text": s} for s in system]
             messages.append({"role": "system", "content": parts})
-        messages.extend(_messages(prompt.examples))
+        if prompt.examples:
+            messages.extend(_messages(prompt.examples))
         messages.extend(_messages(prompt.messages))
         kwargs["messages"] = messages
         if prompt.tools:
@@ -129,18 +135,19 @@ class OpenAIChat:
                     "strict": True,
                 },
             }
-        opts = dict(options)
-        if "max_tokens" in opts and opts["max_tokens"] is not None:
-            opts["max_tokens"] = check_max_tokens(opts["max_tokens"])
-        apply_options(
-            kwargs,
-            opts,
-            rename=_RENAME,
-            managed=_MANAGED,
-            accepted=_accepted(),
-            api="OpenAI Chat Completions",
-            convert={"tool_choice": _tool_choice},
-        )
+        if options:
+            opts = dict(options)
+            if opts.get("max_tokens") is not None:
+                opts["max_tokens"] = check_max_tokens(opts["max_tokens"])
+            apply_options(
+                kwargs,
+                opts,
+                rename=_RENAME,
+                managed=_MANAGED,
+                accepted=_accepted(),
+                api="OpenAI Chat Completions",
+                convert=_CONVERT,
+            )
         return kwargs
 
     def stream_kwargs(self) -> dict[str, Any]:

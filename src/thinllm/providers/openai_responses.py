@@ -13,13 +13,15 @@ from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
 from .openai_chat import load_arguments
 
 __all__ = ["OpenAIResponses", "usage_of"]
 
-_MANAGED = ("model", "input", "instructions", "tools", "stream", "text", "safety_identifier")
+_MANAGED = frozenset(
+    ("model", "input", "instructions", "tools", "stream", "text", "safety_identifier")
+)
 _RENAME = {"max_tokens": "max_output_tokens"}
 
 
@@ -48,14 +50,17 @@ def usage_of(u: Any) -> Usage:
     write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
     ttl = getattr(details, "cache_write_tokens_details", None) if details else None
     write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
-    return Usage(
-        input_tokens=getattr(u, "input_tokens", 0) or 0,
-        output_tokens=getattr(u, "output_tokens", 0) or 0,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
+    return new_usage(
+        getattr(u, "input_tokens", 0) or 0,
+        getattr(u, "output_tokens", 0) or 0,
+        read,
+        write,
         # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
-        cache_write_1h_tokens=write_long,
+        write_long,
     )
+
+
+_CONVERT = {"tool_choice": _tool_choice}
 
 
 class OpenAIResponses:
@@ -119,7 +124,7 @@ class OpenAIResponses:
             managed=_MANAGED,
             accepted=_accepted(),
             api="OpenAI Responses",
-            convert={"tool_choice": _tool_choice},
+            convert=_CONVERT,
         )
         return kwargs
 
