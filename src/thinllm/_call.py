@@ -62,6 +62,10 @@ class Call:
     native_request: dict[str, Any] | None = None
     #: Hash of the static prefix; computed from ``prompt`` unless set (native calls).
     prompt_hash: str | None = None
+    #: Async calls: the event is held here by ``_emit`` and awaited by the caller, so a
+    #: durable sink's commit never blocks the event loop.
+    deferred: bool = False
+    held: Any = None
 
     def attempt(
         self,

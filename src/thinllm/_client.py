@@ -201,21 +201,25 @@ class Client(RoutingSteps, OutcomeSteps):
     ) -> Reply:
         """Async :meth:`complete`: the routes must hold async vendor clients."""
         call = self._prepare(prompt, tags, options, output, route, retry, deadline, extra)
+        call.deferred = True
         try:
-            self._guard(call, flag, pii)
-            routed, raw, parsed = await self._asend(call)
-        except BaseException as exc:
-            outcome = self._failure_outcome(call, exc, fallback)
-            assert fallback is not None  # _failure_outcome raised otherwise
             try:
-                value = fallback()
-                if inspect.isawaitable(value):
-                    value = await value
-            except BaseException as fb_exc:
-                self._record_failure(call, fb_exc, outcome=outcome)
-                raise
-            return self._fallback_reply(call, exc, outcome, value)
-        return self._conclude_ok(call, routed, raw, parsed)
+                self._guard(call, flag, pii)
+                routed, raw, parsed = await self._asend(call)
+            except BaseException as exc:
+                outcome = self._failure_outcome(call, exc, fallback)
+                assert fallback is not None  # _failure_outcome raised otherwise
+                try:
+                    value = fallback()
+                    if inspect.isawaitable(value):
+                        value = await value
+                except BaseException as fb_exc:
+                    self._record_failure(call, fb_exc, outcome=outcome)
+                    raise
+                return self._fallback_reply(call, exc, outcome, value)
+            return self._conclude_ok(call, routed, raw, parsed)
+        finally:
+            await self._arelease(call)
 
     def stream(
         self,

@@ -153,7 +153,18 @@ class OutcomeSteps:
     def _emit(self, call: Call, event: Any, cost: Decimal | None) -> None:
         if self._budgets is not None and cost is not None:
             self._budgets.record(call.tags, cost, call.started)
-        self.delivery.deliver(event)
+        if not call.deferred:
+            self.delivery.deliver(event)
+            return
+        if call.held is not None:  # never drop an event (one per call is the rule)
+            self.delivery.deliver(call.held)
+        call.held = event  # the async caller awaits it right after this step
+
+    async def _arelease(self, call: Call) -> None:
+        """Deliver the event an async step held back (see ``Call.deferred``)."""
+        event, call.held = call.held, None
+        if event is not None:
+            await self.delivery.adeliver(event)
 
     def _price(self, parsed: Parsed, route: Route, *, batch: bool) -> Decimal | None:
         pricing = self._pricing

@@ -276,22 +276,31 @@ class Stream(_StreamBase):
 class AsyncStream(_StreamBase):
     """``async with client.astream(...) as s: async for delta in s: ...`` then ``s.reply``."""
 
+    def __init__(
+        self, client: Client, call: Call, flag: Any, pii: Any, fallback: Callable[[], Any] | None
+    ) -> None:
+        super().__init__(client, call, flag, pii, fallback)
+        call.deferred = True  # events are awaited (client._arelease), never block the loop
+
     async def __aenter__(self) -> AsyncStream:
         client, call = self._client, self._call
         try:
-            client._guard(call, self._flag, self._pii)
-            await self._open()
-        except BaseException as exc:
-            outcome = client._failure_outcome(call, exc, self._fallback)
-            assert self._fallback is not None
             try:
-                value = self._fallback()
-                if inspect.isawaitable(value):
-                    value = await value
-            except BaseException as fb_exc:
-                client._record_failure(call, fb_exc, outcome=outcome)
-                raise
-            self._set_fallback(exc, outcome, value)
+                client._guard(call, self._flag, self._pii)
+                await self._open()
+            except BaseException as exc:
+                outcome = client._failure_outcome(call, exc, self._fallback)
+                assert self._fallback is not None
+                try:
+                    value = self._fallback()
+                    if inspect.isawaitable(value):
+                        value = await value
+                except BaseException as fb_exc:
+                    client._record_failure(call, fb_exc, outcome=outcome)
+                    raise
+                self._set_fallback(exc, outcome, value)
+        finally:
+            await client._arelease(call)
         self._setup_pii_restore()
         return self
 
@@ -305,6 +314,7 @@ class AsyncStream(_StreamBase):
         await self._close_vendor()
         if self._route is not None:
             self._finish(abandoned=not self._ended)
+            await self._client._arelease(self._call)
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._iterate()
@@ -331,7 +341,7 @@ class AsyncStream(_StreamBase):
                             yield out
             except Exception as exc:
                 await self._close_vendor()
-                raise self._interrupted(exc) from exc
+                raise await self._ainterrupted(exc) from exc
             self._ended = True
         if self._restorer is not None:
             tail = self._restorer.flush()
@@ -339,6 +349,13 @@ class AsyncStream(_StreamBase):
                 yield tail
         await self._close_vendor()
         self._finish(abandoned=False)
+        await self._client._arelease(self._call)
+
+    async def _ainterrupted(self, exc: BaseException) -> StreamInterruptedError:
+        """:meth:`_interrupted`, with its event delivered before the error is raised."""
+        error = self._interrupted(exc)
+        await self._client._arelease(self._call)
+        return error
 
     async def _close_vendor(self) -> None:
         vendor, self._vendor = self._vendor, None

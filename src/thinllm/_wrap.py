@@ -166,15 +166,19 @@ class _Create:
     async def _acreate(self, kwargs: dict[str, Any]) -> Any:
         client = self._client
         call, route = self._open(kwargs)
+        call.deferred = True  # the event is awaited below, never blocking the loop
         try:
-            self._prepare(call, route, kwargs)
-            if call.stream:
-                return await self._aopen_stream(call, route)
-            routed, raw, parsed = await client._asend(call)
-        except BaseException as exc:
-            client._failure_outcome(call, exc, None)
-            raise  # pragma: no cover
-        return self._finish(call, routed, raw, parsed)
+            try:
+                self._prepare(call, route, kwargs)
+                if call.stream:
+                    return await self._aopen_stream(call, route)
+                routed, raw, parsed = await client._asend(call)
+            except BaseException as exc:
+                client._failure_outcome(call, exc, None)
+                raise  # pragma: no cover
+            return self._finish(call, routed, raw, parsed)
+        finally:
+            await client._arelease(call)
 
     def _finish(self, call: Call, route: Route, raw: Any, parsed: Parsed) -> Any:
         client = self._client
@@ -274,7 +278,7 @@ class _AsyncNativeStream:
                             yield out
                 except Exception as exc:
                     await s._close_vendor()
-                    raise s._interrupted(exc) from exc
+                    raise await s._ainterrupted(exc) from exc
                 s._ended = True
         finally:
             await self.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sinkkit import EventFactory
@@ -187,3 +187,90 @@ class TestAdeliver:
             assert len(flushers()) == before + 1  # the async path did the write
             with open_store(path) as store:
                 assert len(store.events()) == 1
+
+
+class TestAsyncClientCalls:
+    """Async client calls hand their event to the sink's async path."""
+
+    @staticmethod
+    def client(tmp_path: Path, *, fail_closed: bool = False, sinks: list[Any] | None = None) -> Any:
+        from thinllm import Client, Route
+        from thinllm.testing import FakeVendor
+
+        fake = FakeVendor()
+        fake.reply("hello there")
+        sink_list = sinks if sinks is not None else [SQLiteSink(str(tmp_path / "a.db"))]
+        return Client(
+            [Route(fake.async_anthropic(), model="claude-sonnet-5-5")],
+            sinks=sink_list,
+            fail_closed=fail_closed,
+            spool_dir=str(tmp_path / "spool"),
+        )
+
+    @staticmethod
+    def prompt() -> Any:
+        from thinllm import Prompt, user
+
+        return Prompt(system="Be brief.", messages=[user("hi")])
+
+    def test_acomplete_event_is_stored_without_blocking_the_loop(self, tmp_path: Path) -> None:
+        """While the audit store is locked, other coroutines run; the call returns once stored."""
+        client = self.client(tmp_path)
+        path = str(tmp_path / "a.db")
+        blocker = sqlite3.connect(path, isolation_level=None)
+        ticks = 0
+
+        async def main() -> str:
+            nonlocal ticks
+            blocker.execute("BEGIN IMMEDIATE")
+            call = asyncio.ensure_future(client.acomplete(self.prompt(), max_tokens=8))
+            for _ in range(200):
+                await asyncio.sleep(0)
+                ticks += 1
+            assert not call.done()  # waiting for the audit write, not blocking the loop
+            blocker.execute("COMMIT")
+            reply = await call
+            return str(reply.call_id)
+
+        call_id = asyncio.run(main())
+        blocker.close()
+        client.close()
+        assert ticks == 200
+        with open_store(path) as store:
+            assert [e.call_id for e in store.events()] == [call_id]
+
+    def test_astream_and_async_wrap_events_are_stored(self, tmp_path: Path) -> None:
+        """Finished, abandoned and native-wrapped async calls each leave one stored event."""
+        client = self.client(tmp_path)
+        before = len(flushers())
+
+        async def main() -> None:
+            async with client.astream(self.prompt(), max_tokens=8) as stream:
+                async for _ in stream:
+                    pass
+            async with client.astream(self.prompt(), max_tokens=8):
+                pass  # abandoned before reading
+            vendor = client.routes[0].sdk
+            wrapped = client.wrap(vendor)
+            await wrapped.messages.create(
+                model="claude-sonnet-5-5",
+                max_tokens=8,
+                messages=[{"role": "user", "content": "hi"}],
+            )
+            assert len(flushers()) == before + 1  # written by the async path
+
+        asyncio.run(main())
+        client.close()
+        with open_store(str(tmp_path / "a.db")) as store:
+            events = store.events()
+            assert store.verify().ok
+        assert [e.stream for e in events] == [True, True, False]
+        assert events[1].finish_reason == "abandoned"
+
+    def test_fail_closed_async_call_raises_when_the_sink_fails(self, tmp_path: Path) -> None:
+        """A fail-closed client refuses an async call whose event could not be recorded."""
+        client = self.client(tmp_path, fail_closed=True, sinks=[Down()])
+        with pytest.raises(AuditWriteError):
+            asyncio.run(client.acomplete(self.prompt(), max_tokens=8))
+        assert client.delivery.pending == 1
+        client.close()
