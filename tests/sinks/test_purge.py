@@ -47,14 +47,20 @@ def writer(target: str) -> Iterator[Callable[[], Writer]]:
         sink.close()
 
 
+def filled(writer: Callable[[], Writer], days: range) -> Writer:
+    """A new sink that has written one event on each of ``days``."""
+    sink = writer()
+    for n in days:
+        sink(day(n))
+    return sink
+
+
 class TestPurge:
     def test_old_events_go_and_the_rest_still_verifies(
         self, target: str, writer: Callable[[], Writer]
     ) -> None:
         """Purging before a date deletes exactly the older events; verify passes afterwards."""
-        sink = writer()
-        for n in range(1, 7):
-            sink(day(n))
+        filled(writer, range(1, 7))
         with open_store(target) as store:
             result = store.purge("2026-11-04")
             assert (result.deleted, result.remaining) == (3, 3)
@@ -67,9 +73,7 @@ class TestPurge:
         self, target: str, writer: Callable[[], Writer]
     ) -> None:
         """Sinks keep appending after a purge, and a second purge re-anchors again."""
-        sink = writer()
-        for n in range(1, 4):
-            sink(day(n))
+        sink = filled(writer, range(1, 4))
         with open_store(target) as store:
             store.purge("2026-11-03")
         for n in range(4, 7):
@@ -85,9 +89,7 @@ class TestPurge:
         self, target: str, writer: Callable[[], Writer]
     ) -> None:
         """A cut-off after every event empties the store, which still verifies and accepts writes."""
-        sink = writer()
-        for n in range(1, 4):
-            sink(day(n))
+        sink = filled(writer, range(1, 4))
         with open_store(target) as store:
             assert store.purge("2026-12-01").deleted == 3
             assert store.verify().ok
@@ -112,9 +114,7 @@ class TestPurge:
         self, target: str, writer: Callable[[], Writer]
     ) -> None:
         """After a purge, removing the first kept event by hand is reported as a deletion."""
-        sink = writer()
-        for n in range(1, 6):
-            sink(day(n))
+        filled(writer, range(1, 6))
         with open_store(target) as store:
             store.purge("2026-11-03")
             first_kept = store.events()[0].call_id

@@ -107,8 +107,7 @@ class Delivery:
         """
         failed: list[_State] = []
         for state in self._states:
-            if state.pending and not self._recover(state)[0]:
-                self._spool(state, event, state.error)
+            if self._still_down(state, event):
                 failed.append(state)
                 continue
             try:
@@ -127,8 +126,7 @@ class Delivery:
         """
         failed: list[_State] = []
         for state in self._states:
-            if state.pending and not self._recover(state)[0]:
-                self._spool(state, event, state.error)
+            if self._still_down(state, event):
                 failed.append(state)
                 continue
             try:
@@ -140,6 +138,14 @@ class Delivery:
                 self._spool(state, event, exc)
                 failed.append(state)
         self._conclude(event, failed)
+
+    def _still_down(self, state: _State, event: CallEvent) -> bool:
+        """Spool ``event`` (keeping order) if ``state``'s sink is in an outage that a
+        due re-send of its spool did not end."""
+        if state.pending and not self._recover(state)[0]:
+            self._spool(state, event, state.error)
+            return True
+        return False
 
     def _conclude(self, event: CallEvent, failed: list[_State]) -> None:
         if failed and self.fail_closed:
