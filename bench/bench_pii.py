@@ -12,8 +12,9 @@ Reports precision and recall per entity (a finding counts if it overlaps a label
 of the same type), values left partly uncovered ("leaks"), and throughput in MB/s (median
 of ``--runs``, by wall clock and by CPU time), plus the same runs of a trivial regex scan
 (``re.findall("[0-9]+")``) so that figures from busy or different machines can be compared
-as a ratio. If presidio-analyzer is installed, its pattern recognizers (NoOpNlpEngine)
-run on the same corpus and are printed alongside.
+as a ratio. The last throughput line says whether the median wall figure meets the
+20 MB/s bar of DESIGN.md. If presidio-analyzer is installed, its pattern recognizers
+(NoOpNlpEngine) run on the same corpus and are printed alongside.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from thinllm.pii import BuiltinDetector, Span, scrub
 
 #: A trivial scan over the same corpus, timed in the same run, to normalise throughput.
 _REFERENCE = re.compile(r"[0-9]+")
+
+#: The throughput bar from DESIGN.md ("Quality bars"), judged on the median wall figure.
+BAR_MB_S = 20.0
 
 ENTITIES = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "SECRET")
 
@@ -478,6 +482,13 @@ def main() -> int:
         f"reference re.findall({_REFERENCE.pattern!r}): {ref_wall:.1f} MB/s wall, "
         f"{ref_cpu:.1f} MB/s CPU; thinllm / reference (interleaved passes, median of "
         f"{args.runs}) = {ratio_wall:.3f} wall, {ratio_cpu:.3f} CPU"
+    )
+    wall = results["thinllm"][1][0]
+    verdict = "met" if wall >= BAR_MB_S else "not met"
+    print(
+        f"bar {BAR_MB_S:.0f} MB/s: {verdict} (thinllm median {wall:.1f} MB/s wall over "
+        f"{args.runs} runs; at ratio {ratio_wall:.3f} the bar needs the reference scan "
+        f"at {BAR_MB_S / ratio_wall:.0f} MB/s or more on this machine)"
     )
 
     short = "Hi Dana, the order shipped on Friday and should arrive next week. " * 3

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 
 from ._base import Span
 from ._validate import card_ok, iban_length, iban_ok, ip_ok, ssn_ok
@@ -46,14 +47,15 @@ _KINDS: tuple[tuple[str, str], ...] = (
     # two capitals before it: the check digits of an IBAN
     ("iban", r"(?<=[A-Z][A-Z][0-9])(?P<iban>[0-9](?:[ ]?[0-9A-Z]){11,31})"),
     # the issued ranges are checked in the regex: no 000, 666 or 9xx area, 00 group, 0000 serial
-    ("ssn", r"(?P<ssn>[0-9]{2}(?<!000)(?<!666)(?<!9[0-9]{2})(?P<ssep>[- ])"
+    # (the separator is matched before the area is looked back at: most numbers have none)
+    ("ssn", r"(?P<ssn>[0-9]{2}(?P<ssep>[- ])(?<!000[- ])(?<!666[- ])(?<!9[0-9]{2}[- ])"
             r"(?!00)[0-9]{2}(?P=ssep)(?!0000)[0-9]{4})"),
     ("ip4", r"(?P<ip4>[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"),
-    ("card", r"(?P<card>(?:[ \-]?[0-9]){12,18})"),
+    ("card", r"(?P<card>(?=[0-9 \-]{12})(?:[ \-]?[0-9]){12,18})"),
     # 415-555-2671, 415.555.2671, 415 555 2671, 1-415-555-2671
     ("nanp", r"(?P<nanp>[0-9]{2}(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
              r"|[0-9]{2}[ ][0-9]{3}[ ][0-9]{4}"
-             r"|(?<=1)[ .\-][0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4})"
+             r"|[ .\-](?<=1[ .\-])[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4})"
              rf"(?P<nanp_x>{_EXT})?"),
     # a national number with a trunk 0 (or 00 international access), grouped:
     # 020 7946 0958, 07700 900123, 030 1234567, 01 23 45 67 89, 001-415-555-2671
@@ -70,10 +72,13 @@ _AFTER_MARK = ("intl", "paren", "iban")  # kinds identified by the character bef
 # The first digit must not continue a word, a number or a dotted/dashed run: this one
 # check rejects most digits cheaply (the inner digits of ids, hashes and keys).
 _GUARD = r"(?<![0-9a-z_.\-][0-9])"
+# The kinds in _AFTER_MARK need one of "+", "(" or a capital letter before the first
+# digit: one look back for all three saves two at every other number.
+_MARK = r"(?<=[+(A-Z][0-9])"
 # The kinds not in _AFTER_MARK start a fresh token: no capital letter or "+" before them,
 # and at least seven characters of digits and separators ("1.1.1.1" is the shortest),
 # which turns away years, amounts and quantities before any alternative is tried.
-_TOKEN = r"(?<![A-Z+][0-9])(?=[0-9 .\-/]{6})"
+_TOKEN = r"(?=[0-9 .\-/]{6})(?<![A-Z+][0-9])"
 # The candidate must end a token too (a following ".5" makes "1.2.3.4" a version string).
 _END = r"(?![0-9A-Za-z_]|[.\-][0-9])"
 
@@ -121,11 +126,13 @@ _SCREEN_LEAD = 6
 # Any other screen is a plain substring test.
 _SCREEN_RX = {
     # "sk-" and "xoxb-" only where they start a word, as the formats require ("task-…"
-    # is common in prose and is never a key), or "-----BEGIN".
-    "-": r"-(?:(?<=sk-)(?<![A-Za-z0-9_\-]sk-)|(?<=xox[abposre]-)(?<![A-Za-z0-9_\-]xox.-)|(?=----))",
-    "AKIA|ASIA|AIza": r"A(?=KIA|SIA|Iza)",
-    "eyJ": r"J(?<=eyJ)",
-    "Bearer": r"B(?=earer)",
+    # is common in prose and is never a key), or "-----BEGIN". Only where a screen
+    # matches counts, so the rest is matched outright where it can be: a literal is
+    # cheaper for the engine than a lookahead.
+    "-": r"-(?:(?<=sk-)(?<![A-Za-z0-9_\-]sk-)|(?<=xox[abposre]-)(?<![A-Za-z0-9_\-]xox.-)|----)",
+    "AKIA|ASIA|AIza": r"A(?:KIA|SIA|Iza)",
+    "eyJ": r"J(?<=eyJ)",  # led by the rarer "J": "e" is the commonest letter
+    "Bearer": r"Bearer",
 }
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _WORD_DASH = _WORD | {"-"}
@@ -154,7 +161,7 @@ def _rx() -> _Rx:
     marked = "|".join(f"(?:{body})" for k, body in _KINDS if k in _AFTER_MARK)
     tokens = "|".join(f"(?:{body})" for k, body in _KINDS if k not in _AFTER_MARK)
     return _Rx(
-        digits=re.compile(f"[0-9]{_GUARD}(?:{marked}|{_TOKEN}(?:{tokens})){_END}"),
+        digits=re.compile(f"[0-9]{_GUARD}(?:{_MARK}(?:{marked})|{_TOKEN}(?:{tokens})){_END}"),
         kinds={
             k: re.compile(f"[0-9]{_GUARD}{'' if k in _AFTER_MARK else _TOKEN}(?:{body}){_END}")
             for k, body in _KINDS
@@ -166,10 +173,11 @@ def _rx() -> _Rx:
         email_domain=re.compile(
             r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
         ),
-        # Every IPv6 address has "::" or seven colons: look for "::" or three colons
-        # between hex groups, which skips "Subject: ", URLs, "10:30" and "12:26:32"
+        # Every IPv6 address has "::" or at least six colons (seven, or six before an
+        # IPv4 tail): look for "::" or six colons between hex groups, which skips
+        # "Subject: ", URLs, "10:30", "12:26:32" and MAC addresses (five colons)
         # without leaving C.
-        colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"),
+        colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}:){5}"),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
         secrets=_compile_secrets(),
@@ -413,17 +421,14 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
             return None
         return Span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
     # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
-    # the country's length, counted in whole space-separated groups plus a part group.
-    end = start + 2
-    for group in candidate.split(" "):
-        take = min(len(group), need)
-        end += take + (end > start + 2)  # the space before every group but the first
-        need -= take
-        if take < len(group):
-            return None  # the IBAN would end inside a group: not an IBAN boundary
-        if need == 0:
-            break
-    if need or (end < len(text) and text[end] in _WORD):
+    # the country's length, which must end a whole space-separated group. The running
+    # group lengths are summed in C (accumulate) rather than in a Python loop.
+    ends = list(accumulate(map(len, candidate.split(" "))))
+    if need not in ends:
+        return None  # too short, or the IBAN would end inside a group
+    # The country code, ``need`` characters, and one space between each two groups.
+    end = start + 2 + need + ends.index(need)
+    if end < len(text) and text[end] in _WORD:
         return None
     if not iban_ok(text[start:end].replace(" ", "")):
         return None
