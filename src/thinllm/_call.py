@@ -199,17 +199,22 @@ class Call:
         return out
 
     def _default_scrub(self, response: str | None, parsed: Parsed | None) -> Callable[[str], str]:
-        """``scrub``, or a no-op when one scan of all recorded text finds nothing.
+        """``scrub``, or a no-op when scanning all recorded text finds nothing.
 
         One detector pass over the joined texts replaces one pass per text on the
         common path (nothing to hide); texts are joined with newlines, which no
         detected entity spans, so nothing found jointly means nothing found singly.
+        The static prefix's verdict is remembered (:func:`_static_clean`): per call
+        only the messages and the response are scanned.
         """
         scrub = _scrubbers()[0]
         p = self.prompt
         if p is None or self.native_request is not None or (parsed and parsed.tool_calls):
             return scrub
-        texts = p.texts()
+        static = p.static_texts()
+        if static and not _static_clean(static):
+            return scrub
+        texts = p.message_texts()
         if response:
             texts.append(response)
         if _detector()("\n".join(texts)):
@@ -245,6 +250,18 @@ def _detector() -> Callable[[str], Any]:
     from .pii import default_detector
 
     return default_detector()
+
+
+@lru_cache(maxsize=64)
+def _static_clean(texts: tuple[str, ...]) -> bool:
+    """Whether the built-in detector finds nothing in a prompt's static texts.
+
+    Keyed by the texts themselves (not the prompt object), so the verdict is a pure
+    function of content and prompts rebuilt per call around one shared static prefix
+    scan it once. The detector is fixed (built-in, stateless), so a verdict never goes
+    stale; the cache holds at most 64 prefixes.
+    """
+    return not _detector()("\n".join(texts))
 
 
 @cache
