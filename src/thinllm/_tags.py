@@ -11,7 +11,8 @@ from typing import Any
 __all__ = ["Tags", "current_tags", "tags"]
 
 
-_CORE = frozenset(("user", "workflow", "cost_center"))
+#: The tags that are attributes of :class:`Tags` (any other name is an extra tag).
+CORE = _CORE = frozenset(("user", "workflow", "cost_center"))
 
 
 @dataclass(frozen=True, slots=True)

