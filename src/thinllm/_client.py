@@ -496,7 +496,7 @@ class Client(RoutingSteps, OutcomeSteps):
             )
         if self._budgets is not None:
             self._budgets.check(call.tags)
-        session = self._open_pii(call, pii)
+        session = self._open_pii(call, pii) if pii is not None or self.pii is not None else None
         if session is not None and call.prompt is not None:
             call.sent_prompt = call.prompt.map_text(session.outgoing)
             self._pii_decide(call)

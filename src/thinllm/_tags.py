@@ -114,6 +114,8 @@ def resolve(explicit: Tags | Mapping[str, str] | None) -> Tags:
     ambient = _ambient.get()
     if explicit is None:
         return ambient
+    if type(explicit) is Tags:  # the common case, checked before the costlier ABC check
+        return ambient.merged(explicit) if ambient is not EMPTY else explicit
     if isinstance(explicit, Mapping):
         explicit = Tags(**explicit)
     elif not isinstance(explicit, Tags):

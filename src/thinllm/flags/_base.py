@@ -57,7 +57,16 @@ class EnvFlag:
 
     def resolve(self, tags: Tags, /) -> tuple[bool, str | None]:
         """``(on, problem)``; an unrecognised value is off, and says so (not what it was)."""
-        return _verdict(_getenv(self.name), self.default)
+        # Read at every call, so the kill switch acts on the very next call. On POSIX
+        # os.environ keeps its values in a plain dict of bytes (``_data``) that every
+        # ``os.environ[...] = ...``/``del`` updates; one lookup there skips the five
+        # Python-level frames of os.environ.get (a third of the flag check's cost).
+        # os.environ.get elsewhere, or when os.environ was replaced (a test's dict).
+        if os.environ is _ENVIRON and type(_ENV_DATA) is dict:
+            raw = _ENV_DATA.get(self.name.encode(_FS_ENCODING, "surrogateescape"))
+        else:
+            raw = os.environ.get(self.name)
+        return _verdict(raw, self.default)
 
     def __str__(self) -> str:
         return self.name
@@ -77,25 +86,10 @@ class StaticFlag:
         return self.name
 
 
-#: ``os.environ`` as imported, and the bytes dict behind it on POSIX (see :func:`_getenv`).
+#: ``os.environ`` as imported, and the bytes dict behind it on POSIX (see EnvFlag.resolve).
 _ENVIRON = os.environ
 _ENV_DATA = getattr(os.environ, "_data", None) if os.name == "posix" else None
 _FS_ENCODING = sys.getfilesystemencoding()
-
-
-def _getenv(name: str) -> str | bytes | None:
-    """The variable's current value, as ``os.environ`` holds it (bytes on POSIX).
-
-    Read at every call, so the kill switch acts on the very next call. On POSIX
-    ``os.environ`` keeps its values in a plain dict of bytes (``_data``) that every
-    ``os.environ[...] = ...``/``del`` updates; one lookup there skips the five
-    Python-level frames of ``os.environ.get`` (about a third of a governed call's flag
-    check). Falls back to ``os.environ.get`` elsewhere, or if ``os.environ`` was
-    replaced (e.g. patched with a plain dict in a test).
-    """
-    if os.environ is _ENVIRON and type(_ENV_DATA) is dict:
-        return _ENV_DATA.get(name.encode(_FS_ENCODING, "surrogateescape"))
-    return os.environ.get(name)
 
 
 @lru_cache(maxsize=64)

@@ -83,7 +83,9 @@ class AnthropicMessages:
                 "Anthropic requires max_tokens: pass max_tokens=... to the call or set it in "
                 "Route(..., defaults={'max_tokens': ...})"
             )
-        kwargs["max_tokens"] = check_max_tokens(max_tokens)
+        # check_max_tokens() only when the common valid int is not what was given.
+        ok = type(max_tokens) is int and max_tokens > 0
+        kwargs["max_tokens"] = max_tokens if ok else check_max_tokens(max_tokens)
 
         # The ``if``s skip building empty pieces: this runs once per route per call.
         tools: list[dict[str, Any]] = []
