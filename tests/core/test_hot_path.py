@@ -110,3 +110,60 @@ class TestStaticTexts:
         """The remembered verdict depends only on the texts: PII in the prefix is found."""
         assert _static_clean(("Answer politely.",))
         assert not _static_clean(("Call Jane at jane.doe@corp.example.org or +1 415 555 0100.",))
+
+
+class TestReadField:
+    @pytest.mark.parametrize(
+        "name", ["cached_tokens", "cache_write_tokens", "audio_tokens", "no_such_field"]
+    )
+    def test_pydantic_models_read_as_getattr(self, name: str) -> None:
+        """On an SDK model, read_field gives what getattr(obj, name, None) gives."""
+        from openai.types.completion_usage import PromptTokensDetails
+
+        from thinllm.providers._base import read_field
+
+        details = PromptTokensDetails.model_validate({"cached_tokens": 7, "audio_tokens": 0})
+        assert getattr(details, name, None) == read_field(details, name)
+
+    def test_extra_fields_of_a_newer_api_are_read(self) -> None:
+        """A field the installed SDK does not know (an extra field) is still found."""
+        from openai.types.completion_usage import CompletionUsage
+
+        from thinllm.providers._base import read_field
+        from thinllm.providers.openai_chat import usage_of
+
+        usage = CompletionUsage.model_validate(
+            {
+                "prompt_tokens": 100,
+                "completion_tokens": 5,
+                "total_tokens": 105,
+                "prompt_tokens_details": {
+                    "cached_tokens": 10,
+                    "cache_write_tokens": 20,
+                    "cache_write_tokens_details": {"ttl_12h_tokens": 4},
+                },
+            }
+        )
+        details = usage.prompt_tokens_details
+        assert getattr(details, "cache_write_tokens_details", None) is not None
+        ttl = read_field(details, "cache_write_tokens_details")
+        assert getattr(details, "cache_write_tokens_details") == ttl  # noqa: B009
+        assert (100, 5, 10, 20) == tuple(
+            getattr(usage_of(usage), f)
+            for f in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+        )
+
+    def test_plain_objects_use_getattr(self) -> None:
+        """Test doubles without pydantic: present attributes, properties, and absent ones."""
+        from types import SimpleNamespace
+
+        from thinllm.providers._base import read_field
+
+        class WithProperty:
+            @property
+            def tokens(self) -> int:
+                return 3
+
+        assert 1 == read_field(SimpleNamespace(tokens=1), "tokens")
+        assert read_field(SimpleNamespace(), "tokens") is None
+        assert 3 == read_field(WithProperty(), "tokens")

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
 from .._reply import Usage, new_usage
-from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
+from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of, read_field
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
 
@@ -66,9 +66,11 @@ def usage_of(u: Any) -> Usage:
         return Usage()
     details = getattr(u, "prompt_tokens_details", None)
     read = (getattr(details, "cached_tokens", None) or 0) if details else 0
-    write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
-    ttl = getattr(details, "cache_write_tokens_details", None) if details else None
-    write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
+    # read_field() for the cache-write fields, which older SDKs' models lack: a getattr
+    # miss on a pydantic model costs more than the rest of the parsing.
+    write = (read_field(details, "cache_write_tokens") or 0) if details else 0
+    ttl = read_field(details, "cache_write_tokens_details") if details else None
+    write_long = (read_field(ttl, "ttl_12h_tokens") or 0) if ttl else 0
     return new_usage(
         getattr(u, "prompt_tokens", 0) or 0,
         getattr(u, "completion_tokens", 0) or 0,
