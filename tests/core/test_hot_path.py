@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from thinllm import Prompt, Tags, assistant, user
 from thinllm._cachelint import PrefixWatch
 from thinllm._call import _static_clean
+from thinllm._prompt import Message, Text
 from thinllm.flags import EnvFlag
 from thinllm.flags._base import evaluate
 
@@ -167,3 +168,21 @@ class TestReadField:
         assert 1 == read_field(SimpleNamespace(tokens=1), "tokens")
         assert read_field(SimpleNamespace(), "tokens") is None
         assert 3 == read_field(WithProperty(), "tokens")
+
+
+class _PlainText(Text):
+    """A Text the renderers' one-text-block shortcut does not take (``type(p) is Text``)."""
+
+    __slots__ = ()
+
+
+@given(st.sampled_from(["user", "assistant", "tool"]), st.text(max_size=30))
+def test_one_text_turns_render_as_the_general_path_does(role: str, text: str) -> None:
+    """OpenAI Chat and Responses render a one-text turn the same with or without the shortcut."""
+    from thinllm.providers.openai_chat import _messages
+    from thinllm.providers.openai_responses import _items
+
+    fast = (Message(role, (Text(text),)),)  # type: ignore[arg-type]
+    general = (Message(role, (_PlainText(text),)),)  # type: ignore[arg-type]
+    assert _messages(general) == _messages(fast)
+    assert _items(general) == _items(fast)

@@ -181,6 +181,12 @@ class OpenAIChat:
 def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
+        parts = m.parts
+        if len(parts) == 1 and type(parts[0]) is Text and m.role != "tool":
+            # One text block, the usual turn: what the general path below builds for it,
+            # without its two list comprehensions.
+            out.append({"role": m.role, "content": parts[0].text})
+            continue
         texts = [p.text for p in m.parts if isinstance(p, Text)]
         if m.role == "tool":
             out.extend(
