@@ -131,7 +131,11 @@ class Call:
         e.operation = self.operation
         e.stream = self.stream
         e.batch = self.batch
-        e.attempts = tuple([a.as_dict() for a in self.attempts])
+        attempts = self.attempts
+        if len(attempts) == 1:  # the usual call: skip the comprehension's frame
+            e.attempts = (attempts[0].as_dict(),)
+        else:
+            e.attempts = tuple([a.as_dict() for a in attempts])
         if parsed is not None:
             e.usage = parsed.usage.as_dict()
             e.finish_reason = parsed.finish_reason
