@@ -360,12 +360,18 @@ class PrefixWatch:
         self._log = log or logger.warning
         self._recent: dict[str, tuple[deque[str], Counter[str]]] = {}
         self._warned: set[str] = set()
+        #: Workflows whose full window holds one hash only, mapped to that hash. A call
+        #: with the same hash would leave the window unchanged (one in, the same one
+        #: out), so it costs one lookup here: the common steady state of a workflow.
+        self._steady: dict[str, str] = {}
 
     def __call__(self, workflow: str | None, prompt_hash: str | None) -> bool:
         """Note one call; returns ``True`` if this call triggered the warning."""
         if prompt_hash is None:
             return False
         key = workflow if workflow is not None else "<no workflow tag>"
+        if self._steady.get(key) == prompt_hash:
+            return False
         if key in self._warned:
             return False
         state = self._recent.get(key)
@@ -383,7 +389,12 @@ class PrefixWatch:
             if not counts[old]:
                 del counts[old]
         if len(counts) <= self.max_distinct:
+            if len(counts) == 1 and len(recent) >= self.window:
+                self._steady[key] = prompt_hash
+            else:
+                self._steady.pop(key, None)
             return False
+        self._steady.pop(key, None)
         self._warned.add(key)
         del self._recent[key]
         self._log(
@@ -398,3 +409,4 @@ class PrefixWatch:
         """Forget all workflows and warnings."""
         self._recent.clear()
         self._warned.clear()
+        self._steady.clear()

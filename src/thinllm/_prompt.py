@@ -157,6 +157,9 @@ class Prompt:
     cache_ttl: Literal["5m", "1h"] = "5m"
     _hash: str | None = field(default=None, init=False, repr=False, compare=False)
     _chars: int | None = field(default=None, init=False, repr=False, compare=False)
+    _static_texts: tuple[str, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __init__(
         self,
@@ -202,6 +205,7 @@ class Prompt:
         object.__setattr__(self, "cache_ttl", cache_ttl)
         object.__setattr__(self, "_hash", None)
         object.__setattr__(self, "_chars", None)
+        object.__setattr__(self, "_static_texts", None)
         if not (system or ctx or msgs):
             raise ConfigurationError(
                 "the prompt is empty: give it a system text, context or at least one message"
@@ -214,7 +218,7 @@ class Prompt:
 
     def with_messages(self, *messages: Message | str) -> Prompt:
         """The same static prefix with different dynamic messages."""
-        return Prompt(
+        prompt = Prompt(
             self.system,
             context=self.context,
             examples=self.examples,
@@ -223,6 +227,12 @@ class Prompt:
             cache=self.cache,
             cache_ttl=self.cache_ttl,
         )
+        # Same static parts, so the same derived values: a prompt built per call from a
+        # shared base does not recompute them.
+        object.__setattr__(prompt, "_hash", self._hash)
+        object.__setattr__(prompt, "_chars", self._chars)
+        object.__setattr__(prompt, "_static_texts", self._static_texts)
+        return prompt
 
     def map_text(self, fn: Callable[[str], str]) -> Prompt:
         """A copy with ``fn`` applied to every text the vendor would receive.
@@ -248,16 +258,34 @@ class Prompt:
         if self.system is not None:
             out.append(self.system)
         out.extend(self.context)
-        for message in (*self.examples, *self.messages):
-            for part in message.parts:
-                if isinstance(part, Text):
-                    out.append(part.text)
-                elif isinstance(part, ToolResult):
-                    out.append(part.content)
-                else:
-                    map_json_strings(part.arguments, _collect(out))
+        _message_texts(self.examples, out)
+        _message_texts(self.messages, out)
         out.extend(t.description for t in self.tools)
         return out
+
+    def static_texts(self) -> tuple[str, ...]:
+        """The texts of the static prefix: system, context, examples, tool descriptions.
+
+        With :meth:`message_texts`, the same texts :meth:`texts` lists (in another
+        order). Kept after the first call unless an example replays a tool call, whose
+        arguments may be a mutable mapping.
+        """
+        if self._static_texts is not None:
+            return self._static_texts
+        out: list[str] = []
+        if self.system is not None:
+            out.append(self.system)
+        out.extend(self.context)
+        _message_texts(self.examples, out)
+        out.extend(t.description for t in self.tools)
+        texts = tuple(out)
+        if not any(isinstance(p, ToolCall) for m in self.examples for p in m.parts):
+            object.__setattr__(self, "_static_texts", texts)
+        return texts
+
+    def message_texts(self) -> list[str]:
+        """The texts of the dynamic messages, in order (a new list each time)."""
+        return _message_texts(self.messages, [])
 
     def static_hash(self) -> str:
         """A hash of the static prefix (system, context, examples, tools).
@@ -305,6 +333,19 @@ class Prompt:
             bits.append("tools=[" + ", ".join(t.name for t in self.tools) + "]")
         bits.append(f"messages=[{len(self.messages)}]")
         return "Prompt(" + ", ".join(bits) + ")"
+
+
+def _message_texts(messages: tuple[Message, ...], out: list[str]) -> list[str]:
+    """Append the texts of ``messages`` to ``out`` (as :meth:`Prompt.texts` visits them)."""
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, Text):
+                out.append(part.text)
+            elif isinstance(part, ToolResult):
+                out.append(part.content)
+            else:
+                map_json_strings(part.arguments, _collect(out))
+    return out
 
 
 def _collect(out: list[str]) -> Callable[[str], str]:

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._failures import classify
+from ._reply import new_attempt
 from ._retry import Breaker, Circuit, Retry, RetryableAttempt, tenacity_kwargs
 from .errors import ConfigurationError, RequestRejectedError, RoutesExhaustedError
 
@@ -60,12 +61,7 @@ class RoutingSteps:
                 )
                 continue
             if route.is_async != is_async:
-                raise ConfigurationError(
-                    f"route {route.name!r} holds an async client: use acomplete()/astream()"
-                    if route.is_async
-                    else f"route {route.name!r} holds a sync client: use complete()/stream(), or "
-                    "build the route around AsyncAnthropic/AsyncOpenAI"
-                )
+                raise _wrong_kind(route)
             yield route
 
     def _each_route(self, call: Call, run: Callable[[Route], T]) -> T:
@@ -148,7 +144,10 @@ class RoutingSteps:
             call.attempt(route, status=None, error="malformed_response", latency=latency)
             breaker.failure(self._clock())
             raise _NextRoute("malformed_response") from exc
-        call.attempt(route, status=200, error=None, latency=self._clock() - t0)
+        # Call.attempt(route, status=200, error=None, latency=...) without its keyword
+        # arguments: a success has no message to scrub.
+        latency_ms = (self._clock() - t0) * 1000.0
+        call.attempts.append(new_attempt(route.name, route.model, 200, None, latency_ms))
         breaker.success()
         return parsed
 
@@ -233,7 +232,13 @@ class RoutingSteps:
     def _send(self, call: Call) -> tuple[Route, Any, Parsed]:
         """Try the routes in order (sync). Raises RoutesExhaustedError when all fail."""
         last: BaseException | None = None
-        for route in self._candidates(call, is_async=False):
+        # Without a PII route policy, walk the list itself with _candidates' one check:
+        # the generator (created, then closed after an early return) cost more than
+        # the rest of the loop on a first-attempt success.
+        routes = call.routes if call.pii_routes is None else self._candidates(call, is_async=False)
+        for route in routes:
+            if route.is_async:
+                raise _wrong_kind(route)
             try:
                 return self._send_route(call, route)
             except (RetryableAttempt, _NextRoute) as exc:
@@ -248,7 +253,7 @@ class RoutingSteps:
         building closures for a call that succeeds at once (the common case)."""
         method = route.adapter.method(route.sdk)
         kwargs = call.rendered[route.name]
-        breaker = self._breaker_for(route)
+        breaker = self._breakers.get(route.name) or self._breaker_for(route)
         timeout = self._before_attempt(call, route, breaker)
         try:
             return self._send_once(call, route, breaker, method, kwargs, timeout, self._clock())
@@ -347,6 +352,16 @@ class RoutingSteps:
         error = error_cls(message, call.attempts)
         error.__cause__ = cause
         return error
+
+
+def _wrong_kind(route: Route) -> ConfigurationError:
+    """The error for a route whose client is async in a sync call, or the reverse."""
+    return ConfigurationError(
+        f"route {route.name!r} holds an async client: use acomplete()/astream()"
+        if route.is_async
+        else f"route {route.name!r} holds a sync client: use complete()/stream(), or "
+        "build the route around AsyncAnthropic/AsyncOpenAI"
+    )
 
 
 def _summarise(attempts: Sequence[Attempt]) -> str:

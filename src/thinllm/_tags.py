@@ -11,7 +11,8 @@ from typing import Any
 __all__ = ["Tags", "current_tags", "tags"]
 
 
-_CORE = frozenset(("user", "workflow", "cost_center"))
+#: The tags that are attributes of :class:`Tags` (any other name is an extra tag).
+CORE = _CORE = frozenset(("user", "workflow", "cost_center"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,8 @@ def resolve(explicit: Tags | Mapping[str, str] | None) -> Tags:
     ambient = _ambient.get()
     if explicit is None:
         return ambient
+    if type(explicit) is Tags:  # the common case, checked before the costlier ABC check
+        return ambient.merged(explicit) if ambient is not EMPTY else explicit
     if isinstance(explicit, Mapping):
         explicit = Tags(**explicit)
     elif not isinstance(explicit, Tags):

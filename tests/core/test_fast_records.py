@@ -19,6 +19,7 @@ from thinllm import (
     Usage,
     user,
 )
+from thinllm._call import Call, new_call
 from thinllm._events import FIELDS
 from thinllm._reply import new_attempt, new_usage
 from thinllm.sinks import MemorySink
@@ -52,6 +53,23 @@ class TestFastConstructors:
         assert (type(slow), slow, slow.as_dict()) == (type(fast), fast, fast.as_dict())
         with pytest.raises(dataclasses.FrozenInstanceError):
             fast.route = "x"  # type: ignore[misc]
+
+
+    def test_call_matches_the_dataclass(self) -> None:
+        """new_call sets every field of Call, to what Call(...) would set (call_id aside)."""
+        route = Route(FakeVendor().anthropic(), model="claude-sonnet-5-5")
+        prompt = Prompt("s", messages=[user("hi")])
+        args = (prompt, Tags(user="u"), {"max_tokens": 5}, [route], None, 12.5, None, 99.0)
+        fast = new_call(*args)
+        names = ("prompt", "tags", "options", "routes", "retry", "started", "output", "deadline_at")
+        slow = Call(**dict(zip(names, args, strict=True)))
+        for f in dataclasses.fields(Call):
+            if f.name != "call_id":
+                assert getattr(slow, f.name) == getattr(fast, f.name), f.name
+        assert type(fast) is Call
+        assert len(fast.call_id) == 32 and int(fast.call_id, 16) >= 0
+        assert fast.call_id != new_call(*args).call_id
+        assert fast.attempts is not new_call(*args).attempts  # fresh mutable state per call
 
 
 class TestFastEvents:
@@ -90,3 +108,13 @@ class TestFastEvents:
             assert CallEvent.from_dict(event.to_dict()) == event
             with pytest.raises(dataclasses.FrozenInstanceError):
                 event.outcome = "x"  # type: ignore[misc]
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_event_timestamp_is_the_isoformat_of_the_start(ts: float) -> None:
+    """The event's ts text equals datetime's own ISO form, to the microsecond, in UTC."""
+    from datetime import UTC, datetime
+
+    from thinllm._call import _iso
+
+    assert datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds") == _iso(ts)

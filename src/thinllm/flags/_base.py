@@ -8,7 +8,9 @@ to the prior workflow instead of failing open. The audit event records why.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
@@ -55,15 +57,16 @@ class EnvFlag:
 
     def resolve(self, tags: Tags, /) -> tuple[bool, str | None]:
         """``(on, problem)``; an unrecognised value is off, and says so (not what it was)."""
-        raw = os.environ.get(self.name)
-        if raw is None or not raw.strip():
-            return self.default, None
-        value = raw.strip().lower()
-        if value in _TRUE:
-            return True, None
-        if value in _FALSE:
-            return False, None
-        return False, "unrecognised value, counted as off"
+        # Read at every call, so the kill switch acts on the very next call. On POSIX
+        # os.environ keeps its values in a plain dict of bytes (``_data``) that every
+        # ``os.environ[...] = ...``/``del`` updates; one lookup there skips the five
+        # Python-level frames of os.environ.get (a third of the flag check's cost).
+        # os.environ.get elsewhere, or when os.environ was replaced (a test's dict).
+        if os.environ is _ENVIRON and type(_ENV_DATA) is dict:
+            raw = _ENV_DATA.get(self.name.encode(_FS_ENCODING, "surrogateescape"))
+        else:
+            raw = os.environ.get(self.name)
+        return _verdict(raw, self.default)
 
     def __str__(self) -> str:
         return self.name
@@ -81,6 +84,27 @@ class StaticFlag:
 
     def __str__(self) -> str:
         return self.name
+
+
+#: ``os.environ`` as imported, and the bytes dict behind it on POSIX (see EnvFlag.resolve).
+_ENVIRON = os.environ
+_ENV_DATA = getattr(os.environ, "_data", None) if os.name == "posix" else None
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
+@lru_cache(maxsize=64)
+def _verdict(raw: str | bytes | None, default: bool) -> tuple[bool, str | None]:
+    """``(on, problem)`` for one raw value (cached: a flag holds a handful of values)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode(_FS_ENCODING, "surrogateescape")
+    if raw is None or not raw.strip():
+        return default, None
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True, None
+    if value in _FALSE:
+        return False, None
+    return False, "unrecognised value, counted as off"
 
 
 def coerce(flag: object) -> Flag | None:
@@ -109,6 +133,8 @@ def flag_name(flag: object) -> str:
 
 def evaluate(flag: Flag, tags: Tags) -> tuple[bool, str | None]:
     """``(on, problem)``: a flag that raises or returns a non-bool counts as off."""
+    if type(flag) is EnvFlag:  # the common kill switch: its resolve() cannot fail
+        return flag.resolve(tags)
     problem: object = None
     try:
         resolve = getattr(flag, "resolve", None)

@@ -83,7 +83,9 @@ class AnthropicMessages:
                 "Anthropic requires max_tokens: pass max_tokens=... to the call or set it in "
                 "Route(..., defaults={'max_tokens': ...})"
             )
-        kwargs["max_tokens"] = check_max_tokens(max_tokens)
+        # check_max_tokens() only when the common valid int is not what was given.
+        ok = type(max_tokens) is int and max_tokens > 0
+        kwargs["max_tokens"] = max_tokens if ok else check_max_tokens(max_tokens)
 
         # The ``if``s skip building empty pieces: this runs once per route per call.
         tools: list[dict[str, Any]] = []
@@ -145,15 +147,17 @@ class AnthropicMessages:
                 text_parts.append(block.text)
             elif kind == "tool_use":
                 calls.append(ToolCall(block.id, block.name, dict(block.input or {})))
-        usage = usage_of(raw.usage)
+        usage = raw.usage
+        # Positional: keyword arguments to the dataclass cost twice as much per call.
+        # Parsed(text, usage, tool_calls, finish_reason, response_id, model, region)
         return Parsed(
-            text="".join(text_parts),
-            usage=usage,
-            tool_calls=calls,
-            finish_reason=raw.stop_reason,
-            response_id=raw.id,
-            model=raw.model,
-            region=getattr(raw.usage, "inference_geo", None),
+            "".join(text_parts),
+            usage_of(usage),
+            calls,
+            raw.stop_reason,
+            raw.id,
+            raw.model,
+            getattr(usage, "inference_geo", None),
         )
 
     def stream_parser(self) -> _StreamParser:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
 from .._reply import Usage, new_usage
-from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
+from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of, read_field
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
 
@@ -66,9 +66,11 @@ def usage_of(u: Any) -> Usage:
         return Usage()
     details = getattr(u, "prompt_tokens_details", None)
     read = (getattr(details, "cached_tokens", None) or 0) if details else 0
-    write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
-    ttl = getattr(details, "cache_write_tokens_details", None) if details else None
-    write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
+    # read_field() for the cache-write fields, which older SDKs' models lack: a getattr
+    # miss on a pydantic model costs more than the rest of the parsing.
+    write = (read_field(details, "cache_write_tokens") or 0) if details else 0
+    ttl = read_field(details, "cache_write_tokens_details") if details else None
+    write_long = (read_field(ttl, "ttl_12h_tokens") or 0) if ttl else 0
     return new_usage(
         getattr(u, "prompt_tokens", 0) or 0,
         getattr(u, "completion_tokens", 0) or 0,
@@ -161,13 +163,15 @@ class OpenAIChat:
             for tc in (getattr(message, "tool_calls", None) or [])
             if getattr(tc, "function", None) is not None
         ]
+        # Positional: keyword arguments to the dataclass cost twice as much per call.
+        # Parsed(text, usage, tool_calls, finish_reason, response_id, model)
         return Parsed(
-            text=(message.content or "") if message else "",
-            usage=usage_of(raw.usage),
-            tool_calls=calls,
-            finish_reason=choice.finish_reason if choice else None,
-            response_id=raw.id,
-            model=raw.model,
+            (message.content or "") if message else "",
+            usage_of(raw.usage),
+            calls,
+            choice.finish_reason if choice else None,
+            raw.id,
+            raw.model,
         )
 
     def stream_parser(self) -> _StreamParser:
@@ -177,6 +181,12 @@ class OpenAIChat:
 def _messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
+        parts = m.parts
+        if len(parts) == 1 and type(parts[0]) is Text and m.role != "tool":
+            # One text block, the usual turn: what the general path below builds for it,
+            # without its two list comprehensions.
+            out.append({"role": m.role, "content": parts[0].text})
+            continue
         texts = [p.text for p in m.parts if isinstance(p, Text)]
         if m.role == "tool":
             out.extend(

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
 from .._reply import Usage, new_usage
-from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of
+from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of, read_field
 from .openai_chat import load_arguments
 
 __all__ = ["OpenAIResponses", "usage_of"]
@@ -47,9 +47,11 @@ def usage_of(u: Any) -> Usage:
         return Usage()
     details = getattr(u, "input_tokens_details", None)
     read = (getattr(details, "cached_tokens", None) or 0) if details else 0
-    write = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
-    ttl = getattr(details, "cache_write_tokens_details", None) if details else None
-    write_long = (getattr(ttl, "ttl_12h_tokens", None) or 0) if ttl else 0
+    # read_field() for the cache-write fields, which older SDKs' models lack: a getattr
+    # miss on a pydantic model costs more than the rest of the parsing.
+    write = (read_field(details, "cache_write_tokens") or 0) if details else 0
+    ttl = read_field(details, "cache_write_tokens_details") if details else None
+    write_long = (read_field(ttl, "ttl_12h_tokens") or 0) if ttl else 0
     return new_usage(
         getattr(u, "input_tokens", 0) or 0,
         getattr(u, "output_tokens", 0) or 0,
@@ -141,14 +143,9 @@ class OpenAIResponses:
         incomplete = getattr(raw, "incomplete_details", None)
         if incomplete is not None and getattr(incomplete, "reason", None):
             finish = incomplete.reason
-        return Parsed(
-            text=raw.output_text or "",
-            usage=usage_of(raw.usage),
-            tool_calls=calls,
-            finish_reason=finish,
-            response_id=raw.id,
-            model=raw.model,
-        )
+        # Positional: keyword arguments to the dataclass cost twice as much per call.
+        # Parsed(text, usage, tool_calls, finish_reason, response_id, model)
+        return Parsed(raw.output_text or "", usage_of(raw.usage), calls, finish, raw.id, raw.model)
 
     def stream_parser(self) -> _StreamParser:
         return _StreamParser(self)
@@ -157,6 +154,12 @@ class OpenAIResponses:
 def _items(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
+        parts = m.parts
+        if len(parts) == 1 and type(parts[0]) is Text and m.role != "tool":
+            # One text block, the usual turn: what the general path below builds for it,
+            # without its list comprehension and second loop.
+            out.append({"role": m.role, "content": parts[0].text})
+            continue
         texts = [p.text for p in m.parts if isinstance(p, Text)]
         if texts and m.role != "tool":
             content: Any = texts[0] if len(texts) == 1 else None
