@@ -269,6 +269,8 @@ def new_call(
     c.batch = False
     c.native_request = None
     c.prompt_hash = None
+    c.deferred = False
+    c.held = None
     return c
 
 
