@@ -149,10 +149,16 @@ class TestReadField:
         assert getattr(details, "cache_write_tokens_details", None) is not None
         ttl = read_field(details, "cache_write_tokens_details")
         assert getattr(details, "cache_write_tokens_details") == ttl  # noqa: B009
-        assert (100, 5, 10, 20) == tuple(
+        assert (100, 5, 10, 20, 4) == tuple(
             getattr(usage_of(usage), f)
-            for f in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-        )
+            for f in (
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+                "cache_write_1h_tokens",
+            )
+        )  # the 12-hour writes inside the extra (dict) field are priced at the long rate
 
     def test_plain_objects_use_getattr(self) -> None:
         """Test doubles without pydantic: present attributes, properties, and absent ones."""

@@ -187,9 +187,13 @@ def read_field(obj: Any, name: str) -> Any:
     than the rest of a Chat call's parsing, whenever the installed SDK lacks a newer
     usage field. A pydantic model holds its fields in ``__dict__`` and unknown (extra)
     fields in ``__pydantic_extra__``, so both are read directly and any other name is
-    ``None`` (use it for response data, not for properties). Other objects (test
-    doubles) go through ``getattr``.
+    ``None`` (use it for response data, not for properties). A dict (what pydantic keeps
+    for an unknown nested field) is read by key; other objects (test doubles) go through
+    ``getattr``.
     """
+    if type(obj) is dict:
+        # An SDK that lacks a nested model keeps it as an extra field: a plain dict.
+        return obj.get(name)
     values = getattr(obj, "__dict__", None)
     if values is not None and name in values:
         return values[name]

@@ -116,6 +116,8 @@ class PromptCache:
                 if cumulative[i] >= min_tokens:
                     self._entries[(namespace, digest)] = _Entry(now + ttl, ttl)
         write = max(0, total // increment * increment - read)
+        if ttl >= 12 * 3600.0:  # the long (12-hour, or legacy 24-hour) retention
+            return CacheResult(read, write_1h=write)
         return CacheResult(read, write_5m=write)
 
     def _longest_hit(

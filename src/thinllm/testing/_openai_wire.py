@@ -373,6 +373,11 @@ def _responses_usage(counts: Counts) -> dict[str, Any]:
         "input_tokens_details": {
             "cached_tokens": counts.cache_read,
             "cache_write_tokens": counts.write_5m + counts.write_1h,
+            # write_5m holds the default and 30-minute writes, write_1h the 12-hour ones.
+            "cache_write_tokens_details": {
+                "ttl_30m_tokens": counts.write_5m,
+                "ttl_12h_tokens": counts.write_1h,
+            },
         },
         "output_tokens": counts.output,
         "output_tokens_details": {"reasoning_tokens": counts.reasoning},
