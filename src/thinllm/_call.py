@@ -172,8 +172,8 @@ class Call:
                 else (self.prompt.texts() if self.prompt is not None else None)
             )
             return {
-                "request_sha256": hashlib.sha256(request.encode()).hexdigest(),
-                "response_sha256": hashlib.sha256((response or "").encode()).hexdigest()
+                "request_sha256": hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest(),
+                "response_sha256": hashlib.sha256((response or "").encode("utf-8", "surrogatepass")).hexdigest()
                 if response is not None
                 else None,
             }

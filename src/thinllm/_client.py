@@ -555,7 +555,7 @@ def _core_getter(names: tuple[str, ...]) -> Callable[[Tags], tuple[Any, ...]] | 
 @lru_cache(maxsize=4096)
 def _hashed_user(user: str) -> str:
     """A stable pseudonymous end-user id for the vendor (SHA-256 prefix)."""
-    return hashlib.sha256(user.encode()).hexdigest()[:32]
+    return hashlib.sha256(user.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @lru_cache(maxsize=256)

@@ -307,7 +307,7 @@ class Prompt:
             ensure_ascii=False,
             default=str,
         )
-        digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
+        digest = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         object.__setattr__(self, "_hash", digest)
         return digest
 

@@ -297,7 +297,7 @@ class _AsyncNativeStream:
 def _static_hash(kwargs: Mapping[str, Any]) -> str:
     static = {k: kwargs[k] for k in _STATIC_FIELDS if k in kwargs}
     payload = json.dumps(static, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _tag_request(kwargs: dict[str, Any], api: str, user_id: str) -> None:

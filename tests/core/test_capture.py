@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thinllm import Client, Prompt, Route, user
+from thinllm import Client, Prompt, Route, Tags, user
+from thinllm._store import open_store
 from thinllm.pii import default_detector
-from thinllm.sinks import MemorySink
+from thinllm.sinks import MemorySink, SQLiteSink
 from thinllm.testing import FakeVendor
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EMAIL = "jane.doe@example.com"
 KEY = "sk-ant-api03-" + "A" * 40
-PII_VALUES = [EMAIL, "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "192.168.12.7", KEY, "+1 415 555 0100"]
+PII_VALUES = [
+    EMAIL,
+    "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00",
+    "192.168.12.7",
+    KEY,
+    "+1 415 555 0100",
+]
 
 
 def record(fake: FakeVendor, capture: str, text: str) -> dict[str, object]:
@@ -42,7 +54,11 @@ class TestCapture:
         """Text with nothing to hide is recorded verbatim (the fast path changes nothing)."""
         fake.reply("shipping")
         content = record(fake, "redacted", "Where is my parcel?")
-        assert content == {"system": "Be brief.", "messages": [{"role": "user", "text": "Where is my parcel?"}], "response": "shipping"}
+        assert content == {
+            "system": "Be brief.",
+            "messages": [{"role": "user", "text": "Where is my parcel?"}],
+            "response": "shipping",
+        }
 
     def test_full_still_removes_credentials(self, fake: FakeVendor) -> None:
         """capture='full' keeps personal data as sent but never an API key."""
@@ -53,9 +69,9 @@ class TestCapture:
     def test_hash_and_none_hold_no_text(self, fake: FakeVendor, capture: str) -> None:
         """hash keeps digests only; none keeps nothing."""
         sink = MemorySink()
-        Client([Route(fake.openai(), model="gpt-6.1-terra")], sinks=[sink], capture=capture).complete(
-            Prompt(messages=[user(f"Mail {EMAIL}")]), max_tokens=8
-        )
+        Client(
+            [Route(fake.openai(), model="gpt-6.1-terra")], sinks=[sink], capture=capture
+        ).complete(Prompt(messages=[user(f"Mail {EMAIL}")]), max_tokens=8)
         assert EMAIL not in sink.events[0].to_json()
         assert (sink.events[0].content is None) == (capture == "none")
 
@@ -64,7 +80,11 @@ class TestJointScan:
     @settings(max_examples=200, deadline=None)
     @given(
         st.lists(
-            st.one_of(st.text(max_size=30), st.sampled_from(PII_VALUES), st.builds(lambda a, b: a + b, st.text(max_size=10), st.sampled_from(PII_VALUES))),
+            st.one_of(
+                st.text(max_size=30),
+                st.sampled_from(PII_VALUES),
+                st.builds(lambda a, b: a + b, st.text(max_size=10), st.sampled_from(PII_VALUES)),
+            ),
             min_size=1,
             max_size=5,
         )
@@ -90,3 +110,28 @@ class TestErrorMessages:
         assert EMAIL not in sink.events[0].to_json()
         assert all(EMAIL not in (a.message or "") for a in info.value.attempts)
         assert EMAIL not in str(info.value)
+
+
+class TestInvalidUnicode:
+    def test_lone_surrogate_fails_like_the_sdk_and_is_still_recorded(self, tmp_path: Path) -> None:
+        """Text the SDK cannot encode raises the SDK's own error, and the call is audited."""
+
+        fake = FakeVendor()
+        fake.reply("ok")
+        path = str(tmp_path / "a.db")
+        client = Client(
+            [Route(fake.anthropic(), model="claude-sonnet-5-5")],
+            sinks=[SQLiteSink(path)],
+            spool_dir=str(tmp_path / "spool"),
+        )
+        prompt = Prompt(system="Be brief.", messages=[user("broken \ud800 text")])
+        with pytest.raises(UnicodeEncodeError):
+            client.complete(prompt, tags=Tags(user="ann\udcff"), max_tokens=8)
+        client.close()
+        assert fake.requests == []  # nothing left the process
+        with open_store(path) as store:
+            (event,) = store.events()
+            assert store.verify().ok
+        assert event.outcome == "error"
+        assert event.tags["user"] == "ann\ufffd"
+        assert "broken \ufffd text" in str(event.content)
