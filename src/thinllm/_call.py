@@ -172,10 +172,8 @@ class Call:
                 else (self.prompt.texts() if self.prompt is not None else None)
             )
             return {
-                "request_sha256": hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest(),
-                "response_sha256": hashlib.sha256((response or "").encode("utf-8", "surrogatepass")).hexdigest()
-                if response is not None
-                else None,
+                "request_sha256": _sha256(request),
+                "response_sha256": _sha256(response) if response is not None else None,
             }
         scrub: Callable[[str], str]
         if capture == "full":
@@ -272,6 +270,11 @@ def new_call(
     c.deferred = False
     c.held = None
     return c
+
+
+def _sha256(text: str) -> str:
+    """Hex SHA-256 of ``text``; a lone surrogate is hashed, not refused (``surrogatepass``)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _iso(ts: float) -> str:
