@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thinllm import Tags
-from thinllm.pii import BuiltinDetector, Pseudonymize, Redact, RouteTo, _entities, scrub
+from thinllm.pii import BuiltinDetector, Pseudonymize, Redact, RouteTo, _base, _entities, scrub
 
 PII = [
     "jane.doe@example.com",
@@ -120,3 +120,51 @@ class TestIPv6Prescan:
         reference_rx = dataclasses.replace(_entities._rx(), colon=loose)
         with mock.patch.object(_entities, "_rx", return_value=reference_rx):
             assert fast == detector(text)
+
+
+# Plain prose plus the first signs of every entity (and near misses), so random text
+# mostly has none of them or just one, which is where a screen could go wrong.
+SIGN_TEXT = st.lists(
+    st.one_of(
+        st.text(st.sampled_from([*"abcdeyJBrAKISz .,!?\n", "é"]), max_size=12),
+        st.sampled_from(
+            [
+                *PII,
+                "Bearer abcdefghijklmnopqrstuvwxyzab",
+                "eyJhbGciOiJI.eyJzdWIiOiIx.sig",
+                "AIzaSyabcdefghijklmnopqrstuvwxyzABCDEFG",
+                "xoxb-1234567890-abc",
+                "sk_live_abcdefghijklmnopqr",
+                "-----BEGIN PRIVATE KEY-----",
+                "-",
+                "_",
+                ":",
+                "@",
+                "7",
+            ]
+        ),
+    ),
+    max_size=6,
+).map("".join)
+
+
+def _every_pass(text: str) -> list[_base.Span]:
+    """The built-in entities found by running every entity's pass, with no screen first."""
+    out: list[_base.Span] = []
+    if "@" in text:
+        _entities._emails(text, out)
+    if ":" in text:
+        _entities._ipv6(text, out)
+    _entities._secrets(text, out)
+    _entities._digits(text, _entities._DIGIT_ENTITIES, out)
+    return out
+
+
+class TestNoSignScreen:
+    @settings(max_examples=400, deadline=None)
+    @given(SIGN_TEXT)
+    def test_screen_finds_what_every_pass_finds(self, text: str) -> None:
+        """The one-search screen before the entity passes never loses a span."""
+        out: list[_base.Span] = []
+        _entities.find_builtin(text, frozenset(_entities.BUILTIN_ENTITIES), out)
+        assert out == _every_pass(text)

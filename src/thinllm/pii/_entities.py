@@ -134,6 +134,17 @@ _SCREEN_RX = {
     "eyJ": r"J(?<=eyJ)",  # led by the rarer "J": "e" is the commonest letter
     "Bearer": r"Bearer",
 }
+# One search that finds nothing in most short texts: every built-in entity needs one of
+# these to be present (a digit for the digit-led kinds, "@" for e-mail, ":" for IPv6, and
+# each secret screen above: "-", "_", "AKIA"/"ASIA"/"AIza", "eyJ", "Bearer"). A single
+# leading character class lets the regex engine scan in its tight loop; the lookbehinds
+# confirm the longer screens only where their last letter occurs. Without a hit, the
+# per-entity passes (each a call and a scan of its own) are skipped: a short message with
+# no PII then costs one search.
+_ANY_SIGN = (
+    r"[-_:@0-9AJB]"
+    r"(?:(?<=[-_:@0-9])|(?<=A)(?:KIA|SIA|Iza)|(?<=eyJ)|(?<=B)earer)"
+)
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _WORD_DASH = _WORD | {"-"}
 
@@ -142,6 +153,7 @@ _WORD_DASH = _WORD | {"-"}
 class _Rx:
     """The compiled patterns, built once on first use."""
 
+    any_sign: re.Pattern[str]
     digits: re.Pattern[str]
     kinds: dict[str, re.Pattern[str]]
     groups: re.Pattern[str]
@@ -161,6 +173,7 @@ def _rx() -> _Rx:
     marked = "|".join(f"(?:{body})" for k, body in _KINDS if k in _AFTER_MARK)
     tokens = "|".join(f"(?:{body})" for k, body in _KINDS if k not in _AFTER_MARK)
     return _Rx(
+        any_sign=re.compile(_ANY_SIGN),
         digits=re.compile(f"[0-9]{_GUARD}(?:{_MARK}(?:{marked})|{_TOKEN}(?:{tokens})){_END}"),
         kinds={
             k: re.compile(f"[0-9]{_GUARD}{'' if k in _AFTER_MARK else _TOKEN}(?:{body}){_END}")
@@ -198,6 +211,8 @@ def _compile_secrets() -> tuple[
 
 def find_builtin(text: str, wanted: frozenset[str], out: list[Span]) -> None:
     """Append the spans of every ``wanted`` built-in entity in ``text`` to ``out``."""
+    if _rx().any_sign.search(text) is None:
+        return  # no entity can start anywhere in the text (see _ANY_SIGN)
     if "EMAIL" in wanted and "@" in text:
         _emails(text, out)
     if "IP_ADDRESS" in wanted and ":" in text:

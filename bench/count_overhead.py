@@ -1,0 +1,85 @@
+"""CPU instructions thinllm itself spends per governed call (callgrind, deterministic).
+
+Wall-clock overhead on a shared host is too noisy to judge a few-µs change, so this
+counts instructions instead. The vendor SDK's method is replaced by a stub that returns
+a prebuilt response, so only thinllm's own work is counted: tags, flag, render, route
+loop, usage, pricing, the audit event with redacted content and a MemorySink. Same
+setup as bench_overhead.py.
+
+    valgrind --tool=callgrind --collect-atstart=no --toggle-collect=functools_reduce \\
+        --callgrind-out-file=/tmp/cg.%p python bench/count_overhead.py anthropic
+    valgrind ... python bench/count_overhead.py anthropic --harness-only
+
+Each run makes ``--calls`` warm calls (300 by default) inside one ``functools.reduce``
+(the only place that C function runs, so callgrind collects exactly the loop). Take
+the "Collected" total of the full run, subtract the ``--harness-only`` run (same loop,
+only the stub is called), and divide by the number of calls. Without valgrind the script
+just runs the loop, which is a quick smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+from typing import Any
+
+from thinllm import Client, Prompt, Route, Tags, user
+from thinllm.flags import EnvFlag
+from thinllm.sinks import MemorySink
+from thinllm.testing import FakeVendor
+
+SYSTEM = "You triage support tickets. Answer with one label."
+TICKET = "My parcel has not arrived after two weeks, please help."
+
+
+def build(vendor: str) -> tuple[Any, Any]:
+    """Return (governed call, stubbed SDK method) for one vendor, warmed up."""
+    fake = FakeVendor()
+    fake.reply("shipping")
+    os.environ.setdefault("BENCH_AI", "on")
+    tags = Tags(user="alice@corp", workflow="support-triage", cost_center="cs-eu")
+    prompt = Prompt(SYSTEM, messages=[user(TICKET)])
+    if vendor == "anthropic":
+        sdk = fake.anthropic(max_retries=0)
+        resource, model = sdk.messages, "claude-sonnet-5-5"
+    else:
+        sdk = fake.openai(max_retries=0)
+        resource, model = sdk.chat.completions, "gpt-6.1-terra"
+    client = Client(
+        [Route(sdk, model=model)],
+        require_tags=("user", "workflow", "cost_center"),
+        sinks=[MemorySink(maxlen=1000)],
+        flag=EnvFlag("BENCH_AI"),
+    )
+    # One real call through the fake vendor gives a genuine response object; from then
+    # on the SDK method returns it without any HTTP work.
+    response = resource.create(**client.render(prompt, tags=tags, max_tokens=16))
+
+    def stub(**_: Any) -> Any:
+        return response
+
+    resource.create = stub
+
+    def governed() -> Any:
+        return client.complete(prompt, tags=tags, max_tokens=16)
+
+    for _ in range(50):  # warm caches, lazy imports and first-call paths
+        governed()
+    return governed, stub
+
+
+def main() -> None:
+    """Run the measured loop inside functools.reduce (callgrind's toggle point)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("vendor", choices=["anthropic", "openai"])
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--harness-only", action="store_true")
+    args = parser.parse_args()
+    governed, stub = build(args.vendor)
+    step = (lambda _a, _b: stub()) if args.harness_only else (lambda _a, _b: governed())
+    functools.reduce(step, range(args.calls), None)
+
+
+if __name__ == "__main__":
+    main()
