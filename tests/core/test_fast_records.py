@@ -14,6 +14,7 @@ from thinllm import (
     Client,
     Prompt,
     Route,
+    Reply,
     RoutesExhaustedError,
     Tags,
     Usage,
@@ -70,6 +71,18 @@ class TestFastConstructors:
         assert len(fast.call_id) == 32 and int(fast.call_id, 16) >= 0
         assert fast.call_id != new_call(*args).call_id
         assert fast.attempts is not new_call(*args).attempts  # fresh mutable state per call
+
+    def test_ok_reply_sets_every_field_of_the_dataclass(self, fake: FakeVendor) -> None:
+        """A successful call's Reply is a real Reply with every field set, as Reply(...) sets it."""
+        client = Client([Route(fake.anthropic(), model="claude-sonnet-5-5")])
+        fake.reply("fine")
+        reply = client.complete(Prompt("s", messages=[user("hi")]), max_tokens=5)
+        assert type(reply) is Reply
+        values = {f.name: getattr(reply, f.name) for f in dataclasses.fields(Reply)}
+        slow = Reply(**values)
+        assert [getattr(slow, name) for name in values] == list(values.values())
+        assert repr(slow) == repr(reply)
+        assert (reply.text, reply.value, reply.outcome, reply.tool_calls) == ("fine", "fine", "ok", [])
 
 
 class TestFastEvents:

@@ -107,7 +107,9 @@ class Delivery:
         """
         failed: list[_State] = []
         for state in self._states:
-            if self._still_down(state, event):
+            # ``state.pending`` first: a healthy sink (the usual case) skips the outage
+            # check's call; _still_down reads it again, so the semantics are the same.
+            if state.pending and self._still_down(state, event):
                 failed.append(state)
                 continue
             try:
@@ -115,7 +117,8 @@ class Delivery:
             except Exception as exc:  # fail-open: the caller's call goes on
                 self._spool(state, event, exc)
                 failed.append(state)
-        self._conclude(event, failed)
+        if failed:  # nothing to conclude when every sink took the event
+            self._conclude(event, failed)
 
     async def adeliver(self, event: CallEvent) -> None:
         """:meth:`deliver` for coroutines: sinks with ``awrite`` are awaited.
@@ -126,7 +129,7 @@ class Delivery:
         """
         failed: list[_State] = []
         for state in self._states:
-            if self._still_down(state, event):
+            if state.pending and self._still_down(state, event):  # as in deliver
                 failed.append(state)
                 continue
             try:
@@ -137,7 +140,8 @@ class Delivery:
             except Exception as exc:  # fail-open: the caller's call goes on
                 self._spool(state, event, exc)
                 failed.append(state)
-        self._conclude(event, failed)
+        if failed:
+            self._conclude(event, failed)
 
     def _still_down(self, state: _State, event: CallEvent) -> bool:
         """Spool ``event`` (keeping order) if ``state``'s sink is in an outage that a
