@@ -14,10 +14,18 @@ from functools import cache
 from typing import Any, Protocol
 
 from .._prompt import Prompt, ToolCall
-from .._reply import Usage
+from .._reply import Usage, new_usage
 from ..errors import ConfigurationError, UnsupportedOptionError
 
-__all__ = ["OutputSpec", "Parsed", "Provider", "StreamParser", "detect", "read_field"]
+__all__ = [
+    "OutputSpec",
+    "Parsed",
+    "Provider",
+    "StreamParser",
+    "detect",
+    "openai_usage",
+    "read_field",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +211,30 @@ def read_field(obj: Any, name: str) -> Any:
         extra = obj.__pydantic_extra__
         return extra.get(name) if extra else None
     return getattr(obj, name, None)
+
+
+def openai_usage(u: Any, details_name: str, input_name: str, output_name: str) -> Usage:
+    """Normalize an OpenAI usage object (Chat or Responses: only the field names differ).
+
+    The input count already includes cached tokens on both APIs. ``read_field`` reads
+    the cache-write fields, which older SDKs' models lack: a getattr miss on a pydantic
+    model costs more than the rest of the parsing.
+    """
+    if u is None:
+        return Usage()
+    details = getattr(u, details_name, None)
+    read = (getattr(details, "cached_tokens", None) or 0) if details else 0
+    write = (read_field(details, "cache_write_tokens") or 0) if details else 0
+    ttl = read_field(details, "cache_write_tokens_details") if details else None
+    write_long = (read_field(ttl, "ttl_12h_tokens") or 0) if ttl else 0
+    return new_usage(
+        getattr(u, input_name, 0) or 0,
+        getattr(u, output_name, 0) or 0,
+        read,
+        write,
+        # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
+        write_long,
+    )
 
 
 def check_max_tokens(value: Any) -> int:

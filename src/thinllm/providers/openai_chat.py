@@ -14,8 +14,15 @@ from functools import cache
 from typing import Any
 
 from .._prompt import Message, Prompt, Text, ToolCall, ToolResult
-from .._reply import Usage, new_usage
-from ._base import OutputSpec, Parsed, apply_options, check_max_tokens, parameters_of, read_field
+from .._reply import Usage
+from ._base import (
+    OutputSpec,
+    Parsed,
+    apply_options,
+    check_max_tokens,
+    openai_usage,
+    parameters_of,
+)
 
 __all__ = ["OpenAIChat", "load_arguments", "usage_of"]
 
@@ -62,23 +69,7 @@ def load_arguments(raw: str | None) -> dict[str, Any]:
 
 def usage_of(u: Any) -> Usage:
     """Normalize Chat usage: ``prompt_tokens`` already includes cached tokens."""
-    if u is None:
-        return Usage()
-    details = getattr(u, "prompt_tokens_details", None)
-    read = (getattr(details, "cached_tokens", None) or 0) if details else 0
-    # read_field() for the cache-write fields, which older SDKs' models lack: a getattr
-    # miss on a pydantic model costs more than the rest of the parsing.
-    write = (read_field(details, "cache_write_tokens") or 0) if details else 0
-    ttl = read_field(details, "cache_write_tokens_details") if details else None
-    write_long = (read_field(ttl, "ttl_12h_tokens") or 0) if ttl else 0
-    return new_usage(
-        getattr(u, "prompt_tokens", 0) or 0,
-        getattr(u, "completion_tokens", 0) or 0,
-        read,
-        write,
-        # The 12-hour TTL is priced at the table's long-TTL write rate (cache_write_1h).
-        write_long,
-    )
+    return openai_usage(u, "prompt_tokens_details", "prompt_tokens", "completion_tokens")
 
 
 _CONVERT = {"tool_choice": _tool_choice}
