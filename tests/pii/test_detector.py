@@ -111,6 +111,19 @@ class TestBuiltinPositives:
         text = "Authorization: Bearer abcDEF1234567890ghiJKL"
         assert found(text) == [("SECRET", "abcDEF1234567890ghiJKL")]
 
+    def test_key_running_past_its_bearer_token_is_found_whole(self) -> None:
+        """A key that runs on past where the bearer token's characters stop is covered whole."""
+        key = "sk-ant-api03-" + "a1B2c3D4e5" * 3 + "_" + "Zz9" * 4
+        assert found(f"Authorization: Bearer {key} thanks") == [("SECRET", key)]
+
+    def test_second_bearer_token_in_one_line_is_found(self) -> None:
+        """Two headers pasted on one line: both tokens are found, not just the first."""
+        text = "Bearer abcdefghijklmnopqrstuvwxBearer tok_9f8e7d6c5b4a3210 done"
+        assert [v for _, v in found(text)] == [
+            "abcdefghijklmnopqrstuvwxBearer",
+            "tok_9f8e7d6c5b4a3210",
+        ]
+
     def test_private_key_without_end_marker(self) -> None:
         """A truncated private key block is still covered up to where it stops."""
         text = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASC"

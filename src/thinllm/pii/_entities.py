@@ -91,48 +91,45 @@ _PHONE_WORDS = (
 )
 _SSN_WORDS = r"\b(?:ssn|social security(?: number)?|soc\.? sec)" + _GAP
 
-# Secret formats: (screen, name, regex). Each regex is led by a literal so the regex
-# engine can jump to it, and runs only if its screen finds something in the text. A
-# screen is one more pass over the text, so each is the cheapest test that rules its
-# formats out (timed on the benchmark corpus): one character ("_", which most prose
-# lacks) is a memchr; short literals are found faster by a regex led by one character
-# (see _SCREEN_RX) than by a substring search. Formats that share a screen pay for it
-# once.
-_SECRETS: tuple[tuple[str, str, str], ...] = (
-    # OpenAI, Anthropic
-    ("-", "sk-", r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    ("_", "k_", r"k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe sk_/rk_ (letter checked below)
-    ("AKIA|ASIA|AIza", "AKIA", r"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),  # AWS access key ids
-    ("AKIA|ASIA|AIza", "ASIA", r"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),
-    # GitHub: personal, OAuth, user, server and refresh tokens, fine-grained PATs
-    ("_", "gh", r"gh[pousr]_[A-Za-z0-9]{36,}"),
-    ("_", "github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
-    ("-", "xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),  # Slack
-    ("eyJ", "eyJ", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),  # JWT
-    ("AKIA|ASIA|AIza", "AIza", r"AIza[0-9A-Za-z_\-]{35}"),  # Google API keys
-    ("Bearer", "Bearer", r"Bearer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*)"),
-    (
-        "-",
-        "PRIVATE KEY",
-        r"-----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
-        r"(?:.*?-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*)",
-    ),
-)
-# The most characters any format has before the character its screen finds: "github_"
-# before "_", "xoxb" before "-".
-_SCREEN_LEAD = 6
-# Screens tested by a regex: a single leading literal character makes the regex engine
-# scan with a tight loop, and the lookaround checks the rest only where it occurs.
-# Any other screen is a plain substring test.
-_SCREEN_RX = {
-    # "sk-" and "xoxb-" only where they start a word, as the formats require ("task-…"
-    # is common in prose and is never a key), or "-----BEGIN". Only where a screen
-    # matches counts, so the rest is matched outright where it can be: a literal is
-    # cheaper for the engine than a lookahead.
-    "-": r"-(?:(?<=sk-)(?<![A-Za-z0-9_\-]sk-)|(?<=xox[abposre]-)(?<![A-Za-z0-9_\-]xox.-)|----)",
-    "AKIA|ASIA|AIza": r"A(?:KIA|SIA|Iza)",
-    "eyJ": r"J(?<=eyJ)",  # led by the rarer "J": "e" is the commonest letter
-    "Bearer": r"Bearer",
+# Secret formats, in five scans: each is led by one literal character, the rarest of its
+# formats ("-", "_", "A", "J", "B"), which the regex engine finds as fast as a substring
+# search; it looks back for the rest of the prefix only where that character occurs:
+# "sk-" is found at its dash, "ghp_" at its underscore, a JWT at the "J" of "eyJ" ("e"
+# is the commonest letter). (One scan led by a set of those characters costs more than
+# all five: the engine tests a set character by character.) Keys must start a word: the
+# negative look-behinds reject "task-…" (never a key) without leaving C. A bearer token
+# counts wherever "Bearer " precedes it. The group name says which format matched.
+_NOT_AFTER = r"(?<![A-Za-z0-9_\-]"
+_SECRET_RX = (
+    # OpenAI, Anthropic; Slack; private-key blocks
+    r"-(?<=sk-)" + _NOT_AFTER + r"sk-)(?P<sk>(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})"
+    r"|-(?<=xox[abposre]-)" + _NOT_AFTER + r"xox.-)(?P<xox>[A-Za-z0-9\-]{10,})"
+    r"|-(?P<pem>----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
+    r"(?:(?s:.*?)-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*))",
+    # Stripe sk_/rk_ live and test keys; GitHub personal, OAuth, user, server and refresh
+    # tokens, fine-grained PATs
+    r"_(?<=[sr]k_)" + _NOT_AFTER + r"[sr]k_)(?P<stripe>(?:live|test)_[A-Za-z0-9]{16,})"
+    r"|_(?<=gh[pousr]_)" + _NOT_AFTER + r"gh._)(?P<gh>[A-Za-z0-9]{36,})"
+    r"|_(?<=github_)" + _NOT_AFTER + r"github_)(?P<ghpat>pat_[A-Za-z0-9_]{22,})",
+    # AWS access key ids, Google API keys
+    r"A" + _NOT_AFTER + r"A)(?:(?P<aws>(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z]))"
+    r"|(?P<google>Iza[0-9A-Za-z_\-]{35}))",
+    # JWT
+    r"J(?<=eyJ)" + _NOT_AFTER + r"eyJ)"
+    r"(?P<jwt>[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)",
+    r"B(?P<bearer>earer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*))",
+)  # fmt: skip
+# How many characters of each format come before the one its alternative is led by.
+_SECRET_LEAD = {
+    "sk": 2,
+    "xox": 4,
+    "pem": 0,
+    "stripe": 2,
+    "gh": 3,
+    "ghpat": 6,
+    "aws": 0,
+    "google": 0,
+    "jwt": 2,
 }
 # One search that finds nothing in most short texts: every built-in entity needs one of
 # these to be present (a digit for the digit-led kinds, "@" for e-mail, ":" for IPv6, and
@@ -146,7 +143,6 @@ _ANY_SIGN = (
     r"(?:(?<=[-_:@0-9])|(?<=A)(?:KIA|SIA|Iza)|(?<=eyJ)|(?<=B)earer)"
 )
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_WORD_DASH = _WORD | {"-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +160,7 @@ class _Rx:
     colon: re.Pattern[str]
     hex_rev: re.Pattern[str]
     ip6_right: re.Pattern[str]
-    # (substring screen, or regex screen, then the formats it guards as (name, regex))
-    secrets: tuple[tuple[str, re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]], ...]
+    secrets: tuple[re.Pattern[str], ...]
 
 
 @cache
@@ -193,19 +188,7 @@ def _rx() -> _Rx:
         colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}:){5}"),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
-        secrets=_compile_secrets(),
-    )
-
-
-def _compile_secrets() -> tuple[
-    tuple[str, re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]], ...
-]:
-    by_screen: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-    for screen, name, body in _SECRETS:
-        by_screen.setdefault(screen, []).append((name, re.compile(body, re.DOTALL)))
-    return tuple(
-        (screen, re.compile(_SCREEN_RX[screen]) if screen in _SCREEN_RX else None, tuple(formats))
-        for screen, formats in by_screen.items()
+        secrets=tuple(map(re.compile, _SECRET_RX)),
     )
 
 
@@ -292,36 +275,21 @@ def _ipv6_ok(text: str, start: int, end: int) -> bool:
 
 
 def _secrets(text: str, out: list[Span]) -> None:
-    for screen, screen_rx, formats in _rx().secrets:
-        if screen_rx is None:
-            hit = text.find(screen)
-        else:
-            m = screen_rx.search(text)
-            hit = -1 if m is None else m.start()
-        if hit != -1:
-            # No format starts more than _SCREEN_LEAD characters before the first place
-            # its screen matched, so the formats need not scan the text before it.
-            for name, pattern in formats:
-                _secret_matches(text, max(0, hit - _SCREEN_LEAD), name, pattern, out)
-
-
-def _secret_matches(
-    text: str, pos: int, name: str, pattern: re.Pattern[str], out: list[Span]
-) -> None:
-    for m in pattern.finditer(text, pos):
-        start, end = m.span()
-        if name == "Bearer":
-            start = m.start("token")
-            token = m.group("token")
-            if len(token) < 24 and not any(c.isdigit() for c in token):
-                continue  # "Bearer authentication" is prose; a token has digits or length
-        elif name == "k_":
-            if start == 0 or text[start - 1] not in "sr":
-                continue
-            start -= 1
-        if name != "PRIVATE KEY" and start > 0 and text[start - 1] in _WORD_DASH:
-            continue  # "task-…" is not an "sk-…" key
-        out.append(Span("SECRET", start, end, 1.0))
+    for pattern in _rx().secrets:
+        search = pattern.search
+        m = search(text)
+        while m is not None:
+            name = m.lastgroup or ""
+            if name == "bearer":
+                token = m.group("token")
+                # "Bearer authentication" is prose; a token has digits or length
+                if len(token) >= 24 or any(c.isdigit() for c in token):
+                    out.append(Span("SECRET", m.start("token"), m.end(), 1.0))
+            else:
+                out.append(Span("SECRET", m.start() - _SECRET_LEAD[name], m.end(), 1.0))
+            # Resume inside the match: a format that starts within it may run further
+            # ("Bearer sk-ant-…_…": the bearer token stops at "_", the key does not).
+            m = search(text, m.start() + 1)
 
 
 def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
