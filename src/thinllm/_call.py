@@ -148,6 +148,7 @@ class Call:
             e.usage = ZERO_USAGE.as_dict()
             e.finish_reason = e.response_id = None
         e.cost_usd = str(cost) if cost is not None else None
+        e.options = _safe_options(self.options, self.scrub)
         e.pii = dict(self.pii.counts) if self.pii is not None else {}
         e.pii_action = self.pii_action
         e.flag = self.flag
@@ -155,7 +156,6 @@ class Call:
         e.prompt_hash = self.prompt_hash or (
             self.prompt.static_hash() if self.prompt is not None else None
         )
-        e.options = _safe_options(self.options)
         e.content = self._content(capture, parsed, value_text)
         e.prev_hash = e.hash = None
         e.__class__ = CallEvent
@@ -348,22 +348,29 @@ def _message_dict(message: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
 
 
 _SECRET_OPTION_KEYS = frozenset({"extra_headers", "api_key", "authorization"})
-# A tuple, not ``str | int | ...``: isinstance() checks a tuple faster than a union.
-_PLAIN = (str, int, float, bool, list, dict)
+# Tuples, not unions: isinstance() checks a tuple faster than a union.
+_NUMBER = (int, float)  # bool is an int
+_JSON_TEXT = (str, list, tuple, dict)
 
 
-def _safe_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Options as recorded: header values and anything key-like never stored."""
+def _safe_options(options: dict[str, Any], scrub: Callable[[str], str]) -> dict[str, Any]:
+    """Options as recorded: header values never stored, text only as ``scrub`` leaves it.
+
+    Any string may hold PII (``extra={"note": ...}``, ``stop=[...]``), so strings go
+    through the call's scrub like the content does; numbers, the usual options, as is.
+    """
     out: dict[str, Any] = {}
     for key, value in options.items():
         if value is None:
             continue
         if key in _SECRET_OPTION_KEYS:
             out[key] = sorted(value) if isinstance(value, dict) else "<redacted>"
-        elif key == "extra" and isinstance(value, dict):
-            out[key] = _safe_options(value)
-        elif isinstance(value, _PLAIN):
+        elif isinstance(value, _NUMBER):
             out[key] = value
+        elif key == "extra" and isinstance(value, dict):
+            out[key] = _safe_options(value, scrub)
+        elif isinstance(value, _JSON_TEXT):
+            out[key] = map_json_strings(value, scrub)
         else:
-            out[key] = repr(value)
+            out[key] = scrub(repr(value))
     return out

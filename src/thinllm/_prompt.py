@@ -107,6 +107,9 @@ class Tool:
         default_factory=lambda: {"type": "object", "properties": {}}
     )
 
+    def __post_init__(self) -> None:
+        _check_text(self.description, f"Tool({self.name!r}) description")
+
     @classmethod
     def coerce(cls, value: Tool | Mapping[str, Any]) -> Tool:
         """Accept a :class:`Tool` or a dict with ``name``, ``description`` and a schema."""
@@ -218,17 +221,15 @@ class Prompt:
 
     def with_messages(self, *messages: Message | str) -> Prompt:
         """The same static prefix with different dynamic messages."""
-        prompt = Prompt(
-            self.system,
-            context=self.context,
-            examples=self.examples,
-            messages=messages,
-            tools=self.tools,
-            cache=self.cache,
-            cache_ttl=self.cache_ttl,
-        )
-        # Same static parts, so the same derived values: a prompt built per call from a
-        # shared base does not recompute them.
+        prompt = Prompt(messages=messages, cache=self.cache, cache_ttl=self.cache_ttl)
+        # The static parts were checked when this prompt was built: share them rather
+        # than check them again (a large non-ASCII context costs ~1.5 µs per kB to check),
+        # and with them their derived values, so a prompt built per call from a shared
+        # base recomputes nothing.
+        object.__setattr__(prompt, "system", self.system)
+        object.__setattr__(prompt, "context", self.context)
+        object.__setattr__(prompt, "examples", self.examples)
+        object.__setattr__(prompt, "tools", self.tools)
         object.__setattr__(prompt, "_hash", self._hash)
         object.__setattr__(prompt, "_chars", self._chars)
         object.__setattr__(prompt, "_static_texts", self._static_texts)
@@ -409,6 +410,38 @@ def _part_key(p: Part) -> Any:
 def _check_text(value: object, where: str) -> None:
     if not isinstance(value, str):
         raise ConfigurationError(f"{where} takes a string, got {type(value).__name__}")
+    if not value.isascii():  # O(1) in CPython: most texts stop here
+        check_sendable(value, where)
+
+
+def check_sendable(text: str, where: str) -> None:
+    """Raise :class:`ConfigurationError` if ``text`` cannot be encoded as UTF-8.
+
+    A surrogate code point (``"\\ud800"``, typically from ``json.loads`` of a broken
+    ``\\u`` escape or from bytes decoded with ``errors="surrogateescape"``) is valid in
+    a ``str`` but not in UTF-8, so no vendor API accepts it and the SDK would fail while
+    encoding the request. The message gives its position, never the text.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise unsendable(exc, where) from None
+
+
+def unsendable(exc: UnicodeEncodeError, where: str, *, position: bool = True) -> ConfigurationError:
+    """The error for text UTF-8 cannot encode: where, which code point, what to do.
+
+    ``position=False`` when ``exc`` comes from encoding a whole request body, whose
+    character offsets mean nothing to the caller.
+    """
+    at = f" at character {exc.start}" if position else ""
+    return ConfigurationError(
+        f"{where}: the text has a surrogate code point (U+{ord(exc.object[exc.start]):04X})"
+        f"{at}, which cannot be sent as UTF-8, so nothing was sent; it "
+        "usually comes from decoding broken \\u escapes or bytes with "
+        "errors='surrogateescape'. Clean the text first, e.g. "
+        "text.encode('utf-8', 'replace').decode('utf-8')"
+    )
 
 
 def _short(text: str, n: int = 40) -> str:

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._failures import classify
+from ._prompt import unsendable
 from ._reply import new_attempt
 from ._retry import Breaker, Circuit, Retry, RetryableAttempt, tenacity_kwargs
 from .errors import ConfigurationError, RequestRejectedError, RoutesExhaustedError
@@ -115,6 +116,12 @@ class RoutingSteps:
             call.attempt(
                 route, status=None, error=type(exc).__name__, latency=latency, message=str(exc)
             )
+            if isinstance(exc, UnicodeEncodeError):
+                # The SDK could not encode the request body (a surrogate in an option,
+                # a tool schema or replayed tool-call arguments): bad input, not a vendor
+                # failure, so no other route is tried.
+                where = f"the request for route {route.name!r}"
+                raise unsendable(exc, where, position=False) from None
             raise exc
         call.attempt(
             route,

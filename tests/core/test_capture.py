@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thinllm import Client, Prompt, Route, Tags, user
+from thinllm import Client, ConfigurationError, Prompt, Route, Tags, user
 from thinllm._store import open_store
 from thinllm.pii import default_detector
 from thinllm.sinks import MemorySink, SQLiteSink
@@ -113,8 +113,9 @@ class TestErrorMessages:
 
 
 class TestInvalidUnicode:
-    def test_lone_surrogate_fails_like_the_sdk_and_is_still_recorded(self, tmp_path: Path) -> None:
-        """Text the SDK cannot encode raises the SDK's own error, and the call is audited."""
+    def test_lone_surrogate_is_refused_and_still_recorded(self, tmp_path: Path) -> None:
+        """Text UTF-8 cannot encode is refused (nothing sent) and the call is still audited,
+        the surrogates stored as U+FFFD (prompt texts are refused earlier, when built)."""
 
         fake = FakeVendor()
         fake.reply("ok")
@@ -124,9 +125,14 @@ class TestInvalidUnicode:
             sinks=[SQLiteSink(path)],
             spool_dir=str(tmp_path / "spool"),
         )
-        prompt = Prompt(system="Be brief.", messages=[user("broken \ud800 text")])
-        with pytest.raises(UnicodeEncodeError):
-            client.complete(prompt, tags=Tags(user="ann\udcff"), max_tokens=8)
+        prompt = Prompt(system="Be brief.", messages=[user("hello")])
+        with pytest.raises(ConfigurationError, match="surrogate"):
+            client.complete(
+                prompt,
+                tags=Tags(user="ann\udcff"),
+                max_tokens=8,
+                extra={"note": "broken \ud800 text"},
+            )
         client.close()
         assert fake.requests == []  # nothing left the process
         with open_store(path) as store:
@@ -134,4 +140,28 @@ class TestInvalidUnicode:
             assert store.verify().ok
         assert event.outcome == "error"
         assert event.tags["user"] == "ann\ufffd"
-        assert "broken \ufffd text" in str(event.content)
+        assert event.options["extra"] == {"note": "broken \ufffd text"}
+
+
+class TestOptionsRecord:
+    @pytest.mark.parametrize("policy", ["none", "redact", "pseudonymize"])
+    def test_text_in_options_is_recorded_without_pii(self, fake: FakeVendor, policy: str) -> None:
+        """String options (stop sequences, extra= fields) reach the event scrubbed like the
+        content; numbers and keys are kept so the record still says what was asked."""
+        from thinllm.pii import Pseudonymize, Redact
+
+        pii = {"none": None, "redact": Redact(), "pseudonymize": Pseudonymize()}[policy]
+        sink = MemorySink()
+        client = Client([Route(fake.openai(), model="gpt-6.1-terra")], sinks=[sink], pii=pii)
+        client.complete(
+            Prompt("Be brief.", messages=[user("hi")]),
+            max_tokens=8,
+            stop=[EMAIL, "\n\n"],
+            extra={"metadata": {"ticket": f"from {KEY}"}, "top_logprobs": 2},
+        )
+        options = sink.events[0].options
+        stored = json.dumps(options)
+        assert EMAIL not in stored and KEY not in stored
+        assert options["max_tokens"] == 8 and options["extra"]["top_logprobs"] == 2
+        assert options["stop"][1] == "\n\n"
+        assert set(options["extra"]["metadata"]) == {"ticket"}
