@@ -15,6 +15,17 @@ Each run makes ``--calls`` warm calls (300 by default) inside one ``functools.re
 the "Collected" total of the full run, subtract the ``--harness-only`` run (same loop,
 only the stub is called), and divide by the number of calls. Without valgrind the script
 just runs the loop, which is a quick smoke test.
+
+``--cold`` makes one real SDK call through the fake vendor before each governed call
+(not collected: each governed call runs in its own ``reduce``), so the CPU caches hold
+what they hold in ``bench_overhead.py``, where thinllm's work follows a vendor call.
+With ``--cache-sim=yes`` callgrind then also counts L1 misses (I1mr, D1mr, D1mw);
+use about 100 calls, each SDK call takes ~40 ms under valgrind. On the 2026-11-28 host,
+wall time matched ``0.235 ns x instructions + 4.9 ns x L1 misses`` (hot: 138k
+instructions, 32 µs; after a vendor call: +5,700 misses, 64 µs)::
+
+    valgrind --tool=callgrind --cache-sim=yes --collect-atstart=no \\
+        --toggle-collect=functools_reduce python bench/count_overhead.py anthropic --cold --calls 100
 """
 
 from __future__ import annotations
@@ -33,8 +44,8 @@ SYSTEM = "You triage support tickets. Answer with one label."
 TICKET = "My parcel has not arrived after two weeks, please help."
 
 
-def build(vendor: str) -> tuple[Any, Any]:
-    """Return (governed call, stubbed SDK method) for one vendor, warmed up."""
+def build(vendor: str) -> tuple[Any, Any, Any]:
+    """Return (governed call, stubbed SDK method, raw SDK call) for one vendor, warmed up."""
     fake = FakeVendor()
     fake.reply("shipping")
     os.environ.setdefault("BENCH_AI", "on")
@@ -54,7 +65,14 @@ def build(vendor: str) -> tuple[Any, Any]:
     )
     # One real call through the fake vendor gives a genuine response object; from then
     # on the SDK method returns it without any HTTP work.
-    response = resource.create(**client.render(prompt, tags=tags, max_tokens=16))
+    kwargs = client.render(prompt, tags=tags, max_tokens=16)
+    response = resource.create(**kwargs)
+    # A separate SDK client keeps making real calls (for --cold).
+    raw_sdk = fake.anthropic(max_retries=0) if vendor == "anthropic" else fake.openai(max_retries=0)
+    raw_resource = raw_sdk.messages if vendor == "anthropic" else raw_sdk.chat.completions
+
+    def raw() -> Any:
+        return raw_resource.create(**kwargs)
 
     def stub(**_: Any) -> Any:
         return response
@@ -66,7 +84,8 @@ def build(vendor: str) -> tuple[Any, Any]:
 
     for _ in range(50):  # warm caches, lazy imports and first-call paths
         governed()
-    return governed, stub
+        raw()
+    return governed, stub, raw
 
 
 def main() -> None:
@@ -75,10 +94,16 @@ def main() -> None:
     parser.add_argument("vendor", choices=["anthropic", "openai"])
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--harness-only", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="a real SDK call before each")
     args = parser.parse_args()
-    governed, stub = build(args.vendor)
+    governed, stub, raw = build(args.vendor)
     step = (lambda _a, _b: stub()) if args.harness_only else (lambda _a, _b: governed())
-    functools.reduce(step, range(args.calls), None)
+    if not args.cold:
+        functools.reduce(step, range(args.calls), None)
+        return
+    for _ in range(args.calls):
+        raw()
+        functools.reduce(step, range(1), None)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ class Call:
         e: Any = new(EventDraft)
         e.call_id = self.call_id
         e.ts = _iso(self.started)
-        e.latency_ms = round((ended - self.started) * 1000.0, 3)
+        e.latency_ms = round((ended - self.started) * 1e6) / 1000.0  # see to_micros
         e.tags = self.tags.as_dict()
         e.outcome = outcome
         model = parsed.model if parsed is not None else None
