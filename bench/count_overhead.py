@@ -26,6 +26,9 @@ instructions, 32 µs; after a vendor call: +5,700 misses, 64 µs)::
 
     valgrind --tool=callgrind --cache-sim=yes --collect-atstart=no \\
         --toggle-collect=functools_reduce python bench/count_overhead.py anthropic --cold --calls 100
+
+``--wall`` (no valgrind) prints the median wall time of thinllm's own work per call, hot
+and after a vendor call: ``python bench/count_overhead.py anthropic --wall --calls 3000``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import statistics
+import time
 from typing import Any
 
 from thinllm import Client, Prompt, Route, Tags, user
@@ -88,6 +93,25 @@ def build(vendor: str) -> tuple[Any, Any, Any]:
     return governed, stub, raw
 
 
+def wall(governed: Any, stub: Any, raw: Any, calls: int) -> None:
+    """Median wall time of thinllm's own work per call: hot, and right after a vendor call."""
+    clock = time.perf_counter_ns
+
+    def median_us(before: Any, call: Any) -> float:
+        samples = []
+        for _ in range(calls):
+            if before is not None:
+                before()
+            t0 = clock()
+            call()
+            samples.append(clock() - t0)
+        return statistics.median(samples) / 1e3
+
+    for name, before in (("hot", None), ("after a vendor call", raw)):
+        own = median_us(before, governed) - median_us(before, stub)
+        print(f"thinllm's own work, {name}: {own:.1f} µs per call (median of {calls})")
+
+
 def main() -> None:
     """Run the measured loop inside functools.reduce (callgrind's toggle point)."""
     parser = argparse.ArgumentParser()
@@ -95,8 +119,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--harness-only", action="store_true")
     parser.add_argument("--cold", action="store_true", help="a real SDK call before each")
+    parser.add_argument(
+        "--wall", action="store_true", help="print median µs per call, hot and --cold"
+    )
     args = parser.parse_args()
     governed, stub, raw = build(args.vendor)
+    if args.wall:
+        wall(governed, stub, raw, args.calls)
+        return
     step = (lambda _a, _b: stub()) if args.harness_only else (lambda _a, _b: governed())
     if not args.cold:
         functools.reduce(step, range(args.calls), None)
