@@ -155,6 +155,21 @@ class Down:
         raise ConnectionError("store unreachable")
 
 
+class Recovering:
+    """A sink that is down until ``up``; then each write waits for ``gate`` (a slow store)."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.gate = threading.Event()
+        self.events: list[CallEvent] = []
+
+    def __call__(self, event: CallEvent, /) -> None:
+        if not self.up:
+            raise ConnectionError("store unreachable")
+        self.gate.wait(2.0)
+        self.events.append(event)
+
+
 class TestAdeliver:
     def test_failing_awrite_spools_and_the_call_goes_on(
         self, spool_dir: str, make_event: EventFactory
@@ -174,6 +189,35 @@ class TestAdeliver:
         with pytest.raises(AuditWriteError):
             asyncio.run(delivery.adeliver(make_event(1)))
         assert delivery.pending == 1
+
+    def test_spool_drains_into_a_recovered_sink_without_blocking_the_loop(
+        self, spool_dir: str, make_event: EventFactory
+    ) -> None:
+        """After an outage, the re-send of the spool runs off the event loop: other
+        coroutines keep running while it drains, and every event arrives in order."""
+        sink = Recovering()
+        delivery = Delivery([sink], spool_dir=spool_dir, retry_interval=0.0)
+        events = [make_event(n) for n in range(4)]
+        for event in events[:3]:
+            delivery.deliver(event)  # the sink is down: spooled
+        assert delivery.pending == 3
+        sink.up = True
+        ticks = 0
+
+        async def main() -> None:
+            nonlocal ticks
+            task = asyncio.ensure_future(delivery.adeliver(events[3]))
+            for _ in range(50):
+                await asyncio.sleep(0)
+                ticks += 1
+            assert not task.done()  # the drain is waiting on the sink, the loop is not
+            sink.gate.set()
+            await task
+
+        asyncio.run(main())
+        assert ticks == 50
+        assert [e.call_id for e in sink.events] == [e.call_id for e in events]
+        assert delivery.pending == 0
 
     def test_sqlite_sink_is_awaited(
         self, tmp_path: Path, spool_dir: str, make_event: EventFactory

@@ -125,11 +125,15 @@ class Delivery:
 
         A sink that has an ``awrite`` coroutine method (as :class:`SQLiteSink`) stores
         the event without blocking the event loop; other sinks are called as in
-        :meth:`deliver`. Spooling and ``fail_closed`` behave the same.
+        :meth:`deliver`. Spooling and ``fail_closed`` behave the same. During an outage
+        the spool's fsynced appends and its re-send run in a worker thread, so a long
+        spool draining into a recovered sink does not stall the loop either.
         """
+        import asyncio  # already loaded wherever a coroutine runs; sync users never pay
+
         failed: list[_State] = []
         for state in self._states:
-            if state.pending and self._still_down(state, event):  # as in deliver
+            if state.pending and await asyncio.to_thread(self._still_down, state, event):
                 failed.append(state)
                 continue
             try:
@@ -138,7 +142,7 @@ class Delivery:
                 else:
                     state.sink(event)
             except Exception as exc:  # fail-open: the caller's call goes on
-                self._spool(state, event, exc)
+                await asyncio.to_thread(self._spool, state, event, exc)
                 failed.append(state)
         if failed:
             self._conclude(event, failed)
