@@ -66,6 +66,21 @@ class TestPostgresSink:
             result = store.verify()
         assert (result.ok, result.checked) == (True, 50)
 
+    def test_batch_with_a_redelivered_event_keeps_the_chain(
+        self, postgres_dsn: str, make_event: EventFactory
+    ) -> None:
+        """A batch holding an already stored event skips it and still links the rest."""
+        events = [make_event(n) for n in range(6)]
+        with PostgresSink(postgres_dsn) as sink:
+            sink.write_many(events[:3])
+            sink.write_many(events[2:])
+            sink.write_many(events[:2])
+        with open_store(postgres_dsn) as store:
+            result = store.verify()
+            ids = [e.call_id for e in store.events()]
+        assert (result.ok, result.checked) == (True, 6)
+        assert sorted(ids) == sorted(e.call_id for e in events)
+
     def test_tampering_is_caught(self, postgres_dsn: str, make_event: EventFactory) -> None:
         """An edited row and a deleted row in PostgreSQL are both reported by verify."""
         import psycopg

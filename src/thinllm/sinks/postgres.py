@@ -174,6 +174,37 @@ class PostgresSink:
                 self._conn = connect_postgres(self._dsn)
             return self._conn
 
+    def _insert_chained(
+        self, conn: Any, cur: Any, prepared: list[Prepared], head: str | None, count: int
+    ) -> tuple[str | None, int]:
+        """Insert ``prepared`` after chain head ``head``; the new head and count.
+
+        The batch goes in one ``executemany`` (psycopg pipelines it: one round trip to
+        the server instead of one per row). If some ``call_id`` was already stored (a
+        re-delivery after an outage) the INSERT skips that row, so the rows after it
+        would link to the wrong predecessor: then the batch is undone to a savepoint
+        and inserted row by row instead.
+        """
+        rows = []
+        link_head = head
+        for item in prepared:
+            row, link_head = item.link(link_head or None)
+            rows.append(row)
+        try:
+            with conn.transaction():  # a savepoint inside the batch's transaction
+                cur.executemany(self._insert, rows)
+                if cur.rowcount != len(rows):
+                    raise _Redelivered
+            return link_head, count + len(rows)
+        except _Redelivered:
+            pass
+        for item in prepared:
+            row, digest = item.link(head or None)
+            cur.execute(self._insert, row)
+            if cur.rowcount == 1:
+                head, count = digest, count + 1
+        return head, count
+
     def _write_batch(self, prepared: list[Prepared]) -> None:
         conn = self._connection()
         try:
@@ -182,11 +213,7 @@ class PostgresSink:
                 head = cur.fetchone()[0]
                 cur.execute(f"SELECT value FROM {_D.meta} WHERE key = 'count'")
                 count = int(cur.fetchone()[0])
-                for item in prepared:
-                    row, digest = item.link(head or None)
-                    cur.execute(self._insert, row)
-                    if cur.rowcount == 1:
-                        head, count = digest, count + 1
+                head, count = self._insert_chained(conn, cur, prepared, head, count)
                 cur.execute(f"UPDATE {_D.meta} SET value = %s WHERE key = 'head_hash'", (head,))
                 cur.execute(f"UPDATE {_D.meta} SET value = %s WHERE key = 'count'", (str(count),))
         except Exception:
@@ -195,3 +222,7 @@ class PostgresSink:
                     if self._conn is conn:
                         self._conn = None
             raise
+
+
+class _Redelivered(Exception):
+    """A batch held an already stored call_id: roll back to the savepoint, go row by row."""
