@@ -37,7 +37,10 @@ def main() -> None:
         client = Client(
             [Route(fake.anthropic(), model="claude-sonnet-5-5")],
             require_tags=("user", "workflow", "cost_center"),
-            sinks=[MemorySink(maxlen=1000), SQLiteSink(os.path.join(tmp, "audit.db"), durable=False)],
+            sinks=[
+                MemorySink(maxlen=1000),
+                SQLiteSink(os.path.join(tmp, "audit.db"), durable=False),
+            ],
             flag=EnvFlag("BENCH_AI"),
         )
         tags = Tags(user="alice@corp", workflow="support-triage", cost_center="cs-eu")
@@ -46,14 +49,18 @@ def main() -> None:
         print(f"{'calls':>8} {'traced MB':>10} {'peak MB':>9} {'max RSS MB':>11} {'s':>7}")
         for i in range(1, args.calls + 1):
             ticket = f"Ticket {i}: my parcel has not arrived, please help."
-            client.complete(Prompt("You triage tickets.", messages=[user(ticket)]), tags=tags, max_tokens=16)
+            client.complete(
+                Prompt("You triage tickets.", messages=[user(ticket)]), tags=tags, max_tokens=16
+            )
             if i % 1000 == 0:
                 fake.reset()
                 fake.reply("shipping")
             if i % args.every == 0:
                 current, peak = tracemalloc.get_traced_memory()
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                print(f"{i:>8} {current / 1e6:>10.2f} {peak / 1e6:>9.2f} {rss:>11.1f} {time.perf_counter() - start:>7.1f}")
+                print(
+                    f"{i:>8} {current / 1e6:>10.2f} {peak / 1e6:>9.2f} {rss:>11.1f} {time.perf_counter() - start:>7.1f}"
+                )
         client.close()
 
 
