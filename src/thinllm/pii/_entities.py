@@ -12,11 +12,12 @@ of their literal prefixes. Regexes compile on first use so that ``import thinllm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
 
-from ._base import Span
+from ._base import Span, new_span
 from ._validate import card_ok, iban_length, iban_ok, ip_ok, ssn_ok
 
 __all__ = ["BUILTIN_ENTITIES", "find_builtin"]
@@ -66,8 +67,6 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("plain", r"(?P<plain>[0-9]{8,11})"),
 )  # fmt: skip
 _KIND_NAMES = tuple(k for k, _ in _KINDS)
-# The kinds to try, in order, at the start of a candidate that failed as ``kind``.
-_LATER = {k: _KIND_NAMES[i + 1 :] for i, k in enumerate(_KIND_NAMES)}
 _AFTER_MARK = ("intl", "paren", "iban")  # kinds identified by the character before them
 # The first digit must not continue a word, a number or a dotted/dashed run: this one
 # check rejects most digits cheaply (the inner digits of ids, hashes and keys).
@@ -151,7 +150,6 @@ class _Rx:
 
     any_sign: re.Pattern[str]
     digits: re.Pattern[str]
-    kinds: dict[str, re.Pattern[str]]
     groups: re.Pattern[str]
     phone_words: re.Pattern[str]
     ssn_words: re.Pattern[str]
@@ -163,17 +161,21 @@ class _Rx:
     secrets: tuple[re.Pattern[str], ...]
 
 
+def _alternation(kinds: tuple[tuple[str, str], ...]) -> str:
+    """One pattern that tries ``kinds`` in order after the first digit (see _KINDS)."""
+    marked = "|".join(f"(?:{body})" for k, body in kinds if k in _AFTER_MARK)
+    tokens = "|".join(f"(?:{body})" for k, body in kinds if k not in _AFTER_MARK)
+    branches = ([f"{_MARK}(?:{marked})"] if marked else []) + (
+        [f"{_TOKEN}(?:{tokens})"] if tokens else []
+    )
+    return f"[0-9]{_GUARD}(?:{'|'.join(branches)}){_END}"
+
+
 @cache
 def _rx() -> _Rx:
-    marked = "|".join(f"(?:{body})" for k, body in _KINDS if k in _AFTER_MARK)
-    tokens = "|".join(f"(?:{body})" for k, body in _KINDS if k not in _AFTER_MARK)
     return _Rx(
         any_sign=re.compile(_ANY_SIGN),
-        digits=re.compile(f"[0-9]{_GUARD}(?:{_MARK}(?:{marked})|{_TOKEN}(?:{tokens})){_END}"),
-        kinds={
-            k: re.compile(f"[0-9]{_GUARD}{'' if k in _AFTER_MARK else _TOKEN}(?:{body}){_END}")
-            for k, body in _KINDS
-        },
+        digits=re.compile(_alternation(_KINDS)),
         groups=re.compile(r"\([0-9]+\)|[0-9]+"),
         phone_words=re.compile(_PHONE_WORDS, re.IGNORECASE),
         ssn_words=re.compile(_SSN_WORDS, re.IGNORECASE),
@@ -233,7 +235,7 @@ def _emails(text: str, out: list[Span]) -> None:
             while start < at and text[start] == ".":  # a local part cannot start with a dot
                 start += 1
             if start < at and text[at - 1] != ".":
-                out.append(Span("EMAIL", start, domain.end(), 1.0))
+                out.append(new_span("EMAIL", start, domain.end(), 1.0))
                 nxt = domain.end()
         at = text.find("@", nxt)
 
@@ -253,7 +255,7 @@ def _ipv6(text: str, out: list[Span]) -> None:
         while end > i and text[end - 1] == ".":
             end -= 1
         if _ipv6_ok(text, start, end):
-            out.append(Span("IP_ADDRESS", start, end, 0.95))
+            out.append(new_span("IP_ADDRESS", start, end, 0.95))
         pos = max(end, i + 1)
 
 
@@ -284,86 +286,82 @@ def _secrets(text: str, out: list[Span]) -> None:
                 token = m.group("token")
                 # "Bearer authentication" is prose; a token has digits or length
                 if len(token) >= 24 or any(c.isdigit() for c in token):
-                    out.append(Span("SECRET", m.start("token"), m.end(), 1.0))
+                    out.append(new_span("SECRET", m.start("token"), m.end(), 1.0))
             else:
-                out.append(Span("SECRET", m.start() - _SECRET_LEAD[name], m.end(), 1.0))
+                out.append(new_span("SECRET", m.start() - _SECRET_LEAD[name], m.end(), 1.0))
             # Resume inside the match: a format that starts within it may run further
             # ("Bearer sk-ant-…_…": the bearer token stops at "_", the key does not).
             m = search(text, m.start() + 1)
 
 
 def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
-    rx = _rx()
-    search = rx.digits.search
+    search = _rx().digits.search
     m = search(text)
     while m is not None:
+        start = m.start()
         kind = m.lastgroup or ""
-        if kind not in _KIND_ENTITY:  # a separator or extension group closed last
+        if kind not in _CHECKS:  # a separator or extension group closed last
             kind = _main_kind(m)
-        span = _validate(text, m, kind, wanted) if _KIND_ENTITY[kind] in wanted else None
-        if span is not None:
-            out.append(span)
-            pos = max(span.end, m.start() + 1)
-        elif kind == "iban":
-            pos = m.end()  # an IBAN-shaped string that fails its checksum: nothing inside
-        else:
+        span = _CHECKS[kind](text, m, kind, wanted) if _KIND_ENTITY[kind] in wanted else None
+        if span is None and kind != "iban":
             # Try the kinds after this one at the same start: a 13-digit number that is
             # not a card may still be a grouped phone number. (Every kind after "card"
             # needs a separator within 12 digits: a bare run of 13+ digits cannot be one.)
             bare = kind == "card" and m.group().isdigit()
-            span = None if bare else _later_kinds(text, m.start(), kind, wanted)
-            if span is not None:
-                out.append(span)
-                pos = max(span.end, m.start() + 1)
-            elif kind == "card":
-                # A grouped number that is neither a card nor anything else: its groups
-                # are not phones either ("ref 5055 0453 1698 9296" has no phone in it).
-                pos = m.end()
-            else:
-                pos = m.start() + 1
+            span = None if bare else _later_kinds(text, start, kind, wanted)
+        if span is not None:
+            out.append(span)
+            # Resume after the span, or after the first digit if the span ends before
+            # it (a comparison rather than max(), a builtin call per finding).
+            pos = span.end if span.end > start else start + 1
+        elif kind in ("iban", "card"):
+            # An IBAN-shaped string that fails its checksum has nothing inside; nor has a
+            # grouped number that is neither a card nor anything else ("ref 5055 0453
+            # 1698 9296" has no phone in it).
+            pos = m.end()
+        else:
+            pos = start + 1
         m = search(text, pos)
 
 
 def _later_kinds(text: str, start: int, kind: str, wanted: frozenset[str]) -> Span | None:
-    kinds = _rx().kinds
-    for later in _LATER[kind]:
-        if _KIND_ENTITY[later] not in wanted:
-            continue  # it could only be validated away
-        m = kinds[later].match(text, start)
-        if m is not None:
-            span = _validate(text, m, later, wanted)
+    """The span of the first kind after ``kind`` that matches at ``start`` and passes."""
+    while kind != _KIND_NAMES[-1]:
+        m = _later_rx(kind).match(text, start)
+        if m is None:
+            return None  # none of the later kinds matches: one match call said so
+        kind = m.lastgroup or ""
+        if kind not in _CHECKS:
+            kind = _main_kind(m)
+        if _KIND_ENTITY[kind] in wanted:
+            span = _CHECKS[kind](text, m, kind, wanted)
             if span is not None:
                 return span
     return None
 
 
+@cache
+def _later_rx(kind: str) -> re.Pattern[str]:
+    """The kinds after ``kind``, in order, as one pattern (compiled when first needed).
+
+    One match finds the first of them that fits, where trying each kind's own pattern
+    took a call per kind; if that one fails its check, the kinds after it are next.
+    """
+    return re.compile(_alternation(_KINDS[_KIND_NAMES.index(kind) + 1 :]))
+
+
 def _main_kind(m: re.Match[str]) -> str:
-    for kind in _KIND_NAMES:
-        if m.group(kind) is not None:
-            return kind
-    return ""
+    """The kind whose group matched, when one of its inner groups closed last."""
+    groups = m.groupdict()
+    return next(kind for kind in _KIND_NAMES if groups.get(kind) is not None)
 
 
-def _validate(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
-    """The span ``m`` stands for if it passes its kind's check (most frequent kinds first)."""
-    if kind == "card":
-        return _card(text, m.start(), m.end())
-    if kind == "iban":
-        return _iban(text, m.start() - 2, m.group())
-    if kind == "ssn":
-        return Span("US_SSN", m.start(), m.end(), 0.9)  # the regex checked the ranges
-    if kind == "ip4":
-        return Span("IP_ADDRESS", m.start(), m.end(), 0.95) if ip_ok(m.group(), 4) else None
-    if kind == "plain":
-        return _plain(text, m.start(), m.end(), wanted)
-    return _phone(text, m, kind)
-
-
-def _card(text: str, start: int, end: int) -> Span | None:
+def _card(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    start, end = m.span()
     candidate = text[start:end]
     digits = candidate.replace(" ", "").replace("-", "")
     if card_ok(digits):
-        return Span("CREDIT_CARD", start, end, 1.0)
+        return new_span("CREDIT_CARD", start, end, 1.0)
     if len(digits) == len(candidate):
         return None
     # Grouped digits can run into a neighbour ("4111 1111 1111 1111 123" with a CVV):
@@ -386,12 +384,14 @@ def _card(text: str, start: int, end: int) -> Span | None:
     ]
     for _, i, j in sorted(runs, key=lambda r: (-r[0], r[1])):
         if card_ok("".join(groups[i:j])):
-            return Span("CREDIT_CARD", offsets[i], offsets[j] - 1, 1.0)
+            return new_span("CREDIT_CARD", offsets[i], offsets[j] - 1, 1.0)
     return None
 
 
-def _iban(text: str, start: int, candidate: str) -> Span | None:
-    """``candidate`` runs from the check digits; ``start`` is where the country code is."""
+def _iban(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """The match runs from the check digits; the country code is the two letters before."""
+    start = m.start() - 2
+    candidate = m.group()
     if start > 0 and text[start - 1] in _WORD:
         return None
     length = iban_length(text[start : start + 2])
@@ -402,7 +402,7 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
         end = start + length
         if len(candidate) != need or (end < len(text) and text[end] in _WORD):
             return None
-        return Span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
+        return new_span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
     # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
     # the country's length, which must end a whole space-separated group. The running
     # group lengths are summed in C (accumulate) rather than in a Python loop.
@@ -415,20 +415,41 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
         return None
     if not iban_ok(text[start:end].replace(" ", "")):
         return None
-    return Span("IBAN", start, end, 1.0)
+    return new_span("IBAN", start, end, 1.0)
 
 
-def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
-    if kind == "nanp":  # the regex fixed the digit count (10, or 11 with a leading 1)
-        return Span("PHONE", m.start(), m.end(), 0.8)
+def _ssn(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    start, end = m.span()
+    return new_span("US_SSN", start, end, 0.9)  # the regex checked the issued ranges
+
+
+def _ip4(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    start, end = m.span()
+    return new_span("IP_ADDRESS", start, end, 0.95) if ip_ok(m.group(), 4) else None
+
+
+def _nanp(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    start, end = m.span()
+    return new_span("PHONE", start, end, 0.8)  # the regex fixed the digit count (10, or 11 with 1)
+
+
+# Deleted to count the digits of a phone number (whose characters are all ASCII).
+_ASCII_DIGITS = b"0123456789"
+
+
+def _phone(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """An international, bracketed or trunk-prefixed number with a plausible digit count."""
     start = m.start()
     body_end = m.end(kind)
     if kind in ("intl", "paren"):
         start -= 1  # include the "+" or "("
         if start > 0 and text[start - 1] in _WORD:
             return None
-    groups = _rx().groups
-    total = sum(map(_dialled, groups.findall(text, start, body_end)))
+    # The digits dialled: every digit of the number but the "(0)" of "+44 (0)20 ...".
+    # (Counted by deleting the digits in C, not by a findall and a call per group; as
+    # bytes, since str.translate looks each character up in a dict.)
+    body = text[start:body_end]
+    total = len(body) - len(body.encode().translate(None, _ASCII_DIGITS)) - body.count("(0)")
     first = text[m.start()]
     if kind == "intl":
         limit, floor = (11, 11) if first == "1" else (15, 8)
@@ -442,7 +463,7 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
     if total > limit:
         # A number followed by another number ("+1 415 555 2671 2 times"): drop whole
         # trailing groups until the count fits, and the extension with them.
-        found = list(groups.finditer(text, start, body_end))
+        found = list(_rx().groups.finditer(text, start, body_end))
         tokens = [g.span() for g in found]
         counts = [_dialled(g.group()) for g in found]
         while tokens and total > limit:
@@ -453,7 +474,7 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
         end = tokens[-1][1]
     if total < floor:
         return None
-    return Span("PHONE", start, end, 0.8 if kind in ("intl", "paren", "nanp") else 0.7)
+    return new_span("PHONE", start, end, 0.8 if kind in ("intl", "paren") else 0.7)
 
 
 def _dialled(group: str) -> int:
@@ -463,12 +484,36 @@ def _dialled(group: str) -> int:
     return 0 if group == "(0)" else len(group) - 2
 
 
-def _plain(text: str, start: int, end: int, wanted: frozenset[str]) -> Span | None:
+# Characters that cannot come right before a number that follows a keyword: the gap
+# after a keyword (``_GAP``) has none of them, and the keyword ends in a letter (or the
+# gap's optional dot). "order #5222977870" is rejected here without the two searches.
+_NO_KEYWORD_BEFORE = frozenset("0123456789;!?#\n")
+
+
+def _plain(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """Bare digits: a phone or an SSN only right after a keyword that says so."""
+    start, end = m.span()
+    if start == 0 or text[start - 1] in _NO_KEYWORD_BEFORE:
+        return None
     rx = _rx()
     before = text[max(0, start - 32) : start]
     if end - start == 9 and "US_SSN" in wanted and rx.ssn_words.search(before):
         d = text[start:end]
-        return Span("US_SSN", start, end, 0.6) if ssn_ok(d[:3], d[3:5], d[5:]) else None
+        return new_span("US_SSN", start, end, 0.6) if ssn_ok(d[:3], d[3:5], d[5:]) else None
     if "PHONE" in wanted and rx.phone_words.search(before):
-        return Span("PHONE", start, end, 0.5)
+        return new_span("PHONE", start, end, 0.5)
     return None
+
+
+# Each kind's check: the span a candidate of that kind stands for, or None.
+_CHECKS: dict[str, Callable[[str, re.Match[str], str, frozenset[str]], Span | None]] = {
+    "intl": _phone,
+    "paren": _phone,
+    "iban": _iban,
+    "ssn": _ssn,
+    "ip4": _ip4,
+    "card": _card,
+    "nanp": _nanp,
+    "trunk": _phone,
+    "plain": _plain,
+}
