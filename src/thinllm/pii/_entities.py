@@ -98,25 +98,32 @@ _SSN_WORDS = r"\b(?:ssn|social security(?: number)?|soc\.? sec)" + _GAP
 # all five: the engine tests a set character by character.) Keys must start a word: the
 # negative look-behinds reject "task-…" (never a key) without leaving C. A bearer token
 # counts wherever "Bearer " precedes it. The group name says which format matched.
+# Each scan is paired with a screen, text that all its formats contain: most texts have
+# no "_", "eyJ" or "Bearer", and ``in`` rules a scan out several times faster than the
+# engine can scan (a single character is found with memchr).
 _NOT_AFTER = r"(?<![A-Za-z0-9_\-]"
 _SECRET_RX = (
     # OpenAI, Anthropic; Slack; private-key blocks
-    r"-(?<=sk-)" + _NOT_AFTER + r"sk-)(?P<sk>(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})"
-    r"|-(?<=xox[abposre]-)" + _NOT_AFTER + r"xox.-)(?P<xox>[A-Za-z0-9\-]{10,})"
-    r"|-(?P<pem>----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
-    r"(?:(?s:.*?)-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*))",
+    ("-",
+     r"-(?<=sk-)" + _NOT_AFTER + r"sk-)(?P<sk>(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})"
+     r"|-(?<=xox[abposre]-)" + _NOT_AFTER + r"xox.-)(?P<xox>[A-Za-z0-9\-]{10,})"
+     r"|-(?P<pem>----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
+     r"(?:(?s:.*?)-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*))"),
     # Stripe sk_/rk_ live and test keys; GitHub personal, OAuth, user, server and refresh
     # tokens, fine-grained PATs
-    r"_(?<=[sr]k_)" + _NOT_AFTER + r"[sr]k_)(?P<stripe>(?:live|test)_[A-Za-z0-9]{16,})"
-    r"|_(?<=gh[pousr]_)" + _NOT_AFTER + r"gh._)(?P<gh>[A-Za-z0-9]{36,})"
-    r"|_(?<=github_)" + _NOT_AFTER + r"github_)(?P<ghpat>pat_[A-Za-z0-9_]{22,})",
+    ("_",
+     r"_(?<=[sr]k_)" + _NOT_AFTER + r"[sr]k_)(?P<stripe>(?:live|test)_[A-Za-z0-9]{16,})"
+     r"|_(?<=gh[pousr]_)" + _NOT_AFTER + r"gh._)(?P<gh>[A-Za-z0-9]{36,})"
+     r"|_(?<=github_)" + _NOT_AFTER + r"github_)(?P<ghpat>pat_[A-Za-z0-9_]{22,})"),
     # AWS access key ids, Google API keys
-    r"A" + _NOT_AFTER + r"A)(?:(?P<aws>(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z]))"
-    r"|(?P<google>Iza[0-9A-Za-z_\-]{35}))",
+    ("A",
+     r"A" + _NOT_AFTER + r"A)(?:(?P<aws>(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z]))"
+     r"|(?P<google>Iza[0-9A-Za-z_\-]{35}))"),
     # JWT
-    r"J(?<=eyJ)" + _NOT_AFTER + r"eyJ)"
-    r"(?P<jwt>[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)",
-    r"B(?P<bearer>earer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*))",
+    ("eyJ",
+     r"J(?<=eyJ)" + _NOT_AFTER + r"eyJ)"
+     r"(?P<jwt>[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)"),
+    ("Bearer", r"B(?P<bearer>earer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*))"),
 )  # fmt: skip
 # How many characters of each format come before the one its alternative is led by.
 _SECRET_LEAD = {
@@ -158,7 +165,7 @@ class _Rx:
     colon: re.Pattern[str]
     hex_rev: re.Pattern[str]
     ip6_right: re.Pattern[str]
-    secrets: tuple[re.Pattern[str], ...]
+    secrets: tuple[tuple[str, re.Pattern[str]], ...]
 
 
 def _alternation(kinds: tuple[tuple[str, str], ...]) -> str:
@@ -190,7 +197,7 @@ def _rx() -> _Rx:
         colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}:){5}"),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
-        secrets=tuple(map(re.compile, _SECRET_RX)),
+        secrets=tuple((screen, re.compile(rx)) for screen, rx in _SECRET_RX),
     )
 
 
@@ -277,7 +284,9 @@ def _ipv6_ok(text: str, start: int, end: int) -> bool:
 
 
 def _secrets(text: str, out: list[Span]) -> None:
-    for pattern in _rx().secrets:
+    for screen, pattern in _rx().secrets:
+        if screen not in text:
+            continue  # no format of this scan can match
         search = pattern.search
         m = search(text)
         while m is not None:
