@@ -84,19 +84,22 @@ def iban_length(country: str) -> int:
 
 # IBAN check digits read letters as numbers: A=10 ... Z=35.
 _IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
+# Each registry country code read that way: "DE" -> "1314".
+_COUNTRY_NUMBERS = {cc: cc.translate(_IBAN_LETTERS) for cc in _IBAN_LENGTHS}
 
 
 def iban_ok(compact: str) -> bool:
     """Whether an IBAN without spaces has its country's length and a valid mod-97 check."""
-    if len(compact) != _IBAN_LENGTHS.get(compact[:2], -1) or not compact.isalnum():
+    country = compact[:2]
+    if len(compact) != _IBAN_LENGTHS.get(country, -1) or not compact.isalnum():
         return False
     # The check reads the IBAN from the fifth character, then the country and check
     # digits, with letters as numbers. Most account parts are all digits: then only the
-    # (upper case, registry-checked) country needs converting, which avoids a per-character
-    # dict translation.
+    # (upper case, registry-checked) country needs converting, which is a lookup; a
+    # per-character dict translation is left for account parts with letters.
     rest = compact[4:]
     if rest.isdigit() and rest.isascii() and compact[2:4].isdigit():
-        number = f"{rest}{ord(compact[0]) - 55}{ord(compact[1]) - 55}{compact[2:4]}"
+        number = rest + _COUNTRY_NUMBERS[country] + compact[2:4]
     else:
         number = (rest + compact[:4]).upper().translate(_IBAN_LETTERS)
         if not number.isdigit():
@@ -145,6 +148,7 @@ def _ipv6_ok(candidate: str) -> bool:
         if not _ipv4_rx().fullmatch(groups.pop()):
             return False
         count += 1  # the IPv4 address stands for two groups
-    if not all(0 < len(g) <= 4 and _HEX.issuperset(g) for g in groups):
+    # Each group is one to four hex digits (tested for all groups at once, in C).
+    if "" in groups or max(map(len, groups), default=0) > 4 or not _HEX.issuperset("".join(groups)):
         return False
     return count <= 7 if double else count == 8
