@@ -82,8 +82,10 @@ def iban_length(country: str) -> int:
     return _IBAN_LENGTHS.get(country, 0)
 
 
-# IBAN check digits read letters as numbers: A=10 ... Z=35.
-_IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
+# IBAN check digits read letters as numbers: A=10 ... Z=35. The table is a tuple indexed
+# by code point (a character past its end stays as it is): str.translate looks a tuple
+# up faster than the dict str.maketrans would build.
+_IBAN_LETTERS = tuple(str(c - 55) if c >= ord("A") else chr(c) for c in range(ord("Z") + 1))
 # Each registry country code read that way: "DE" -> "1314".
 _COUNTRY_NUMBERS = {cc: cc.translate(_IBAN_LETTERS) for cc in _IBAN_LENGTHS}
 
