@@ -54,8 +54,9 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("ip4", r"(?P<ip4>[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"),
     ("card", r"(?P<card>(?=[0-9 \-]{12})(?:[ \-]?[0-9]){12,18})"),
     # 415-555-2671, 415.555.2671, 415 555 2671, 1-415-555-2671
-    ("nanp", r"(?P<nanp>[0-9]{2}(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
-             r"|[0-9]{2}[ ][0-9]{3}[ ][0-9]{4}"
+    # (the first two forms share their first two digits: matched once, not twice)
+    ("nanp", r"(?P<nanp>[0-9]{2}(?:(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
+             r"|[ ][0-9]{3}[ ][0-9]{4})"
              r"|[ .\-](?<=1[ .\-])[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4})"
              rf"(?P<nanp_x>{_EXT})?"),
     # a national number with a trunk 0 (or 00 international access), grouped:
@@ -151,6 +152,9 @@ _ANY_SIGN = (
     r"[-_:@0-9AJB]"
     r"(?:(?<=[-_:@0-9])|(?<=A)(?:KIA|SIA|Iza)|(?<=eyJ)|(?<=B)earer)"
 )
+# Longer texts skip the screen: nearly all of them have a digit, dash or colon early
+# on, so the search would cost a call and find one (the passes find the same spans).
+_SCREENED = 400
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGIT_CHARS = frozenset("0123456789")
 
@@ -197,8 +201,13 @@ def _rx() -> _Rx:
         # Every IPv6 address has "::" or at least six colons (seven, or six before an
         # IPv4 tail): look for "::" or six colons between hex groups, which skips
         # "Subject: ", URLs, "10:30", "12:26:32" and MAC addresses (five colons)
-        # without leaving C.
-        colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}:){5}"),
+        # without leaving C. Both branches start with a character the engine tests
+        # before entering the branch, so ": " fails without a look-behind; the groups
+        # are written out (a counted group costs more per colon than five copies).
+        colon=re.compile(
+            r":(?::|[0-9A-Fa-f](?<=[0-9A-Fa-f]:[0-9A-Fa-f])[0-9A-Fa-f]{0,3}:"
+            r"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"
+        ),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
         secrets=tuple((screen, re.compile(rx)) for screen, rx in _SECRET_RX),
@@ -207,7 +216,7 @@ def _rx() -> _Rx:
 
 def find_builtin(text: str, wanted: frozenset[str], out: list[Span]) -> None:
     """Append the spans of every ``wanted`` built-in entity in ``text`` to ``out``."""
-    if _rx().any_sign.search(text) is None:
+    if len(text) <= _SCREENED and _rx().any_sign.search(text) is None:
         return  # no entity can start anywhere in the text (see _ANY_SIGN)
     if "EMAIL" in wanted and "@" in text:
         _emails(text, out)
