@@ -18,7 +18,7 @@ from functools import cache
 from itertools import accumulate
 
 from ._base import Span, new_span
-from ._validate import card_ok, iban_length, iban_ok, ip_ok, ssn_ok
+from ._validate import card_ok, iban_checksum_ok, iban_length, ip_ok, ssn_ok
 
 __all__ = ["BUILTIN_ENTITIES", "find_builtin"]
 
@@ -424,7 +424,7 @@ def _iban(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Spa
         end = start + length
         if len(candidate) != need or (end < len(text) and text[end] in _WORD):
             return None
-        return new_span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
+        return new_span("IBAN", start, end, 1.0) if iban_checksum_ok(text[start:end]) else None
     # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
     # the country's length, which must end a whole space-separated group. The running
     # group lengths are summed in C (accumulate) rather than in a Python loop.
@@ -435,7 +435,7 @@ def _iban(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Spa
     end = start + 2 + need + ends.index(need)
     if end < len(text) and text[end] in _WORD:
         return None
-    if not iban_ok(text[start:end].replace(" ", "")):
+    if not iban_checksum_ok(text[start:end].replace(" ", "")):
         return None
     return new_span("IBAN", start, end, 1.0)
 

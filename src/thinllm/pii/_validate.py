@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["card_ok", "iban_length", "iban_ok", "ip_ok", "luhn_ok", "ssn_ok"]
+__all__ = ["card_ok", "iban_checksum_ok", "iban_length", "iban_ok", "ip_ok", "luhn_ok", "ssn_ok"]
 
 # Total IBAN length per country (SWIFT IBAN registry, release 2024). A candidate from a
 # country not listed here is not an IBAN, which also rejects "AB12..." product codes.
@@ -92,16 +92,24 @@ _COUNTRY_NUMBERS = {cc: cc.translate(_IBAN_LETTERS) for cc in _IBAN_LENGTHS}
 
 def iban_ok(compact: str) -> bool:
     """Whether an IBAN without spaces has its country's length and a valid mod-97 check."""
-    country = compact[:2]
-    if len(compact) != _IBAN_LENGTHS.get(country, -1) or not compact.isalnum():
+    if len(compact) != _IBAN_LENGTHS.get(compact[:2], -1) or not compact.isalnum():
         return False
+    return iban_checksum_ok(compact)
+
+
+def iban_checksum_ok(compact: str) -> bool:
+    """The mod-97 check alone, for letters and digits of a registry country's length.
+
+    The detector calls this directly: its pattern and its own length check have already
+    made sure of what ``iban_ok`` checks first.
+    """
     # The check reads the IBAN from the fifth character, then the country and check
     # digits, with letters as numbers. Most account parts are all digits: then only the
     # (upper case, registry-checked) country needs converting, which is a lookup; a
     # per-character dict translation is left for account parts with letters.
     rest = compact[4:]
     if rest.isdigit() and rest.isascii() and compact[2:4].isdigit():
-        number = rest + _COUNTRY_NUMBERS[country] + compact[2:4]
+        number = rest + _COUNTRY_NUMBERS[compact[:2]] + compact[2:4]
     else:
         number = (rest + compact[:4]).upper().translate(_IBAN_LETTERS)
         if not number.isdigit():
