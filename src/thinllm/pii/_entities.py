@@ -317,6 +317,7 @@ def _secrets(text: str, out: list[Span]) -> None:
 
 
 def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
+    """Append the digit-led entities: one search per candidate, then its kind's check."""
     search = _rx().digits.search
     m = search(text)
     while m is not None:
@@ -379,6 +380,7 @@ def _main_kind(m: re.Match[str]) -> str:
 
 
 def _card(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A card number: issuer range and Luhn check, or its longest valid run of groups."""
     start, end = m.span()
     candidate = text[start:end]
     digits = candidate.replace(" ", "").replace("-", "")
@@ -441,16 +443,19 @@ def _iban(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Spa
 
 
 def _ssn(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A dashed or spaced SSN: the pattern alone decides."""
     start, end = m.span()
     return new_span("US_SSN", start, end, 0.9)  # the regex checked the issued ranges
 
 
 def _ip4(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """Four dotted numbers that are valid octets."""
     start, end = m.span()
     return new_span("IP_ADDRESS", start, end, 0.95) if ip_ok(m.group(), 4) else None
 
 
 def _nanp(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A North American number in one of its written forms: the pattern alone decides."""
     start, end = m.span()
     return new_span("PHONE", start, end, 0.8)  # the regex fixed the digit count (10, or 11 with 1)
 
