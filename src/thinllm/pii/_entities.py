@@ -12,12 +12,13 @@ of their literal prefixes. Regexes compile on first use so that ``import thinllm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
 
-from ._base import Span
-from ._validate import card_ok, iban_length, iban_ok, ip_ok, ssn_ok
+from ._base import Span, new_span
+from ._validate import card_ok, iban_checksum_ok, iban_length, ip_ok, ssn_ok
 
 __all__ = ["BUILTIN_ENTITIES", "find_builtin"]
 
@@ -53,8 +54,9 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("ip4", r"(?P<ip4>[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"),
     ("card", r"(?P<card>(?=[0-9 \-]{12})(?:[ \-]?[0-9]){12,18})"),
     # 415-555-2671, 415.555.2671, 415 555 2671, 1-415-555-2671
-    ("nanp", r"(?P<nanp>[0-9]{2}(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
-             r"|[0-9]{2}[ ][0-9]{3}[ ][0-9]{4}"
+    # (the first two forms share their first two digits: matched once, not twice)
+    ("nanp", r"(?P<nanp>[0-9]{2}(?:(?P<nsep>[.\-])[0-9]{3}(?P=nsep)[0-9]{4}"
+             r"|[ ][0-9]{3}[ ][0-9]{4})"
              r"|[ .\-](?<=1[ .\-])[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4})"
              rf"(?P<nanp_x>{_EXT})?"),
     # a national number with a trunk 0 (or 00 international access), grouped:
@@ -62,12 +64,12 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("trunk", r"(?<=0)"
               r"(?P<trunk>[0-9]{0,4}[ /\-][0-9]{2,8}(?:[ \-][0-9]{2,4}){0,4})"
               rf"(?P<trunk_x>{_EXT})?"),
-    # 9-12 bare digits: a phone or SSN only next to a word that says so
-    ("plain", r"(?P<plain>[0-9]{8,11})"),
+    # 9-12 bare digits: a phone or SSN only next to a word that says so, which the gap
+    # after it (_GAP) cannot leave right before the number as "#", ";", "!", "?" or a
+    # line break: "order #5222977870" is turned away here, before any Python runs
+    ("plain", r"(?<![#;!?\n][0-9])(?P<plain>[0-9]{8,11})"),
 )  # fmt: skip
 _KIND_NAMES = tuple(k for k, _ in _KINDS)
-# The kinds to try, in order, at the start of a candidate that failed as ``kind``.
-_LATER = {k: _KIND_NAMES[i + 1 :] for i, k in enumerate(_KIND_NAMES)}
 _AFTER_MARK = ("intl", "paren", "iban")  # kinds identified by the character before them
 # The first digit must not continue a word, a number or a dotted/dashed run: this one
 # check rejects most digits cheaply (the inner digits of ids, hashes and keys).
@@ -99,25 +101,33 @@ _SSN_WORDS = r"\b(?:ssn|social security(?: number)?|soc\.? sec)" + _GAP
 # all five: the engine tests a set character by character.) Keys must start a word: the
 # negative look-behinds reject "task-…" (never a key) without leaving C. A bearer token
 # counts wherever "Bearer " precedes it. The group name says which format matched.
+# Each scan runs only if the text has its leading character: ``in`` finds a single
+# character with memchr, several times faster than even a literal-led search, and many
+# texts have no "_" (or "J", or "B"). (A screen for a longer literal, "eyJ" or "Bearer",
+# costs more than the scan it would save.)
 _NOT_AFTER = r"(?<![A-Za-z0-9_\-]"
 _SECRET_RX = (
     # OpenAI, Anthropic; Slack; private-key blocks
-    r"-(?<=sk-)" + _NOT_AFTER + r"sk-)(?P<sk>(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})"
-    r"|-(?<=xox[abposre]-)" + _NOT_AFTER + r"xox.-)(?P<xox>[A-Za-z0-9\-]{10,})"
-    r"|-(?P<pem>----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
-    r"(?:(?s:.*?)-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*))",
+    ("-",
+     r"-(?<=sk-)" + _NOT_AFTER + r"sk-)(?P<sk>(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})"
+     r"|-(?<=xox[abposre]-)" + _NOT_AFTER + r"xox.-)(?P<xox>[A-Za-z0-9\-]{10,})"
+     r"|-(?P<pem>----BEGIN[ A-Z0-9]*PRIVATE[ ]KEY-----"
+     r"(?:(?s:.*?)-----END[ A-Z0-9]*PRIVATE[ ]KEY-----|[A-Za-z0-9+/=\s:,\-]*))"),
     # Stripe sk_/rk_ live and test keys; GitHub personal, OAuth, user, server and refresh
     # tokens, fine-grained PATs
-    r"_(?<=[sr]k_)" + _NOT_AFTER + r"[sr]k_)(?P<stripe>(?:live|test)_[A-Za-z0-9]{16,})"
-    r"|_(?<=gh[pousr]_)" + _NOT_AFTER + r"gh._)(?P<gh>[A-Za-z0-9]{36,})"
-    r"|_(?<=github_)" + _NOT_AFTER + r"github_)(?P<ghpat>pat_[A-Za-z0-9_]{22,})",
+    ("_",
+     r"_(?<=[sr]k_)" + _NOT_AFTER + r"[sr]k_)(?P<stripe>(?:live|test)_[A-Za-z0-9]{16,})"
+     r"|_(?<=gh[pousr]_)" + _NOT_AFTER + r"gh._)(?P<gh>[A-Za-z0-9]{36,})"
+     r"|_(?<=github_)" + _NOT_AFTER + r"github_)(?P<ghpat>pat_[A-Za-z0-9_]{22,})"),
     # AWS access key ids, Google API keys
-    r"A" + _NOT_AFTER + r"A)(?:(?P<aws>(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z]))"
-    r"|(?P<google>Iza[0-9A-Za-z_\-]{35}))",
+    ("A",
+     r"A" + _NOT_AFTER + r"A)(?:(?P<aws>(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z]))"
+     r"|(?P<google>Iza[0-9A-Za-z_\-]{35}))"),
     # JWT
-    r"J(?<=eyJ)" + _NOT_AFTER + r"eyJ)"
-    r"(?P<jwt>[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)",
-    r"B(?P<bearer>earer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*))",
+    ("J",
+     r"J(?<=eyJ)" + _NOT_AFTER + r"eyJ)"
+     r"(?P<jwt>[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)"),
+    ("B", r"B(?P<bearer>earer[ ]+(?P<token>[A-Za-z0-9\-._~+/]{16,}=*))"),
 )  # fmt: skip
 # How many characters of each format come before the one its alternative is led by.
 _SECRET_LEAD = {
@@ -142,7 +152,11 @@ _ANY_SIGN = (
     r"[-_:@0-9AJB]"
     r"(?:(?<=[-_:@0-9])|(?<=A)(?:KIA|SIA|Iza)|(?<=eyJ)|(?<=B)earer)"
 )
+# Longer texts skip the screen: nearly all of them have a digit, dash or colon early
+# on, so the search would cost a call and find one (the passes find the same spans).
+_SCREENED = 400
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_DIGIT_CHARS = frozenset("0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +165,6 @@ class _Rx:
 
     any_sign: re.Pattern[str]
     digits: re.Pattern[str]
-    kinds: dict[str, re.Pattern[str]]
     groups: re.Pattern[str]
     phone_words: re.Pattern[str]
     ssn_words: re.Pattern[str]
@@ -160,20 +173,24 @@ class _Rx:
     colon: re.Pattern[str]
     hex_rev: re.Pattern[str]
     ip6_right: re.Pattern[str]
-    secrets: tuple[re.Pattern[str], ...]
+    secrets: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _alternation(kinds: tuple[tuple[str, str], ...]) -> str:
+    """One pattern that tries ``kinds`` in order after the first digit (see _KINDS)."""
+    marked = "|".join(f"(?:{body})" for k, body in kinds if k in _AFTER_MARK)
+    tokens = "|".join(f"(?:{body})" for k, body in kinds if k not in _AFTER_MARK)
+    branches = ([f"{_MARK}(?:{marked})"] if marked else []) + (
+        [f"{_TOKEN}(?:{tokens})"] if tokens else []
+    )
+    return f"[0-9]{_GUARD}(?:{'|'.join(branches)}){_END}"
 
 
 @cache
 def _rx() -> _Rx:
-    marked = "|".join(f"(?:{body})" for k, body in _KINDS if k in _AFTER_MARK)
-    tokens = "|".join(f"(?:{body})" for k, body in _KINDS if k not in _AFTER_MARK)
     return _Rx(
         any_sign=re.compile(_ANY_SIGN),
-        digits=re.compile(f"[0-9]{_GUARD}(?:{_MARK}(?:{marked})|{_TOKEN}(?:{tokens})){_END}"),
-        kinds={
-            k: re.compile(f"[0-9]{_GUARD}{'' if k in _AFTER_MARK else _TOKEN}(?:{body}){_END}")
-            for k, body in _KINDS
-        },
+        digits=re.compile(_alternation(_KINDS)),
         groups=re.compile(r"\([0-9]+\)|[0-9]+"),
         phone_words=re.compile(_PHONE_WORDS, re.IGNORECASE),
         ssn_words=re.compile(_SSN_WORDS, re.IGNORECASE),
@@ -184,17 +201,22 @@ def _rx() -> _Rx:
         # Every IPv6 address has "::" or at least six colons (seven, or six before an
         # IPv4 tail): look for "::" or six colons between hex groups, which skips
         # "Subject: ", URLs, "10:30", "12:26:32" and MAC addresses (five colons)
-        # without leaving C.
-        colon=re.compile(r"::|:(?<=[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}:){5}"),
+        # without leaving C. Both branches start with a character the engine tests
+        # before entering the branch, so ": " fails without a look-behind; the groups
+        # are written out (a counted group costs more per colon than five copies).
+        colon=re.compile(
+            r":(?::|[0-9A-Fa-f](?<=[0-9A-Fa-f]:[0-9A-Fa-f])[0-9A-Fa-f]{0,3}:"
+            r"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"
+        ),
         hex_rev=re.compile(r"[0-9A-Fa-f:]{1,45}"),
         ip6_right=re.compile(r"[0-9A-Fa-f:.]{1,45}"),
-        secrets=tuple(map(re.compile, _SECRET_RX)),
+        secrets=tuple((screen, re.compile(rx)) for screen, rx in _SECRET_RX),
     )
 
 
 def find_builtin(text: str, wanted: frozenset[str], out: list[Span]) -> None:
     """Append the spans of every ``wanted`` built-in entity in ``text`` to ``out``."""
-    if _rx().any_sign.search(text) is None:
+    if len(text) <= _SCREENED and _rx().any_sign.search(text) is None:
         return  # no entity can start anywhere in the text (see _ANY_SIGN)
     if "EMAIL" in wanted and "@" in text:
         _emails(text, out)
@@ -233,7 +255,7 @@ def _emails(text: str, out: list[Span]) -> None:
             while start < at and text[start] == ".":  # a local part cannot start with a dot
                 start += 1
             if start < at and text[at - 1] != ".":
-                out.append(Span("EMAIL", start, domain.end(), 1.0))
+                out.append(new_span("EMAIL", start, domain.end(), 1.0))
                 nxt = domain.end()
         at = text.find("@", nxt)
 
@@ -253,7 +275,7 @@ def _ipv6(text: str, out: list[Span]) -> None:
         while end > i and text[end - 1] == ".":
             end -= 1
         if _ipv6_ok(text, start, end):
-            out.append(Span("IP_ADDRESS", start, end, 0.95))
+            out.append(new_span("IP_ADDRESS", start, end, 0.95))
         pos = max(end, i + 1)
 
 
@@ -270,12 +292,14 @@ def _ipv6_ok(text: str, start: int, end: int) -> bool:
         return False
     # "a::b" in prose or "::1" loopback are not worth a placeholder: ask for two groups
     # and a digit, which every routable address written out by a person has.
-    groups = [g for g in candidate.split(":") if g]
-    return len(groups) >= 2 and any(c.isdigit() for c in candidate)
+    groups = candidate.split(":")
+    return len(groups) - groups.count("") >= 2 and not _DIGIT_CHARS.isdisjoint(candidate)
 
 
 def _secrets(text: str, out: list[Span]) -> None:
-    for pattern in _rx().secrets:
+    for screen, pattern in _rx().secrets:
+        if screen not in text:
+            continue  # no format of this scan can match
         search = pattern.search
         m = search(text)
         while m is not None:
@@ -284,86 +308,84 @@ def _secrets(text: str, out: list[Span]) -> None:
                 token = m.group("token")
                 # "Bearer authentication" is prose; a token has digits or length
                 if len(token) >= 24 or any(c.isdigit() for c in token):
-                    out.append(Span("SECRET", m.start("token"), m.end(), 1.0))
+                    out.append(new_span("SECRET", m.start("token"), m.end(), 1.0))
             else:
-                out.append(Span("SECRET", m.start() - _SECRET_LEAD[name], m.end(), 1.0))
+                out.append(new_span("SECRET", m.start() - _SECRET_LEAD[name], m.end(), 1.0))
             # Resume inside the match: a format that starts within it may run further
             # ("Bearer sk-ant-…_…": the bearer token stops at "_", the key does not).
             m = search(text, m.start() + 1)
 
 
 def _digits(text: str, wanted: frozenset[str], out: list[Span]) -> None:
-    rx = _rx()
-    search = rx.digits.search
+    """Append the digit-led entities: one search per candidate, then its kind's check."""
+    search = _rx().digits.search
     m = search(text)
     while m is not None:
+        start = m.start()
         kind = m.lastgroup or ""
-        if kind not in _KIND_ENTITY:  # a separator or extension group closed last
+        if kind not in _CHECKS:  # a separator or extension group closed last
             kind = _main_kind(m)
-        span = _validate(text, m, kind, wanted) if _KIND_ENTITY[kind] in wanted else None
-        if span is not None:
-            out.append(span)
-            pos = max(span.end, m.start() + 1)
-        elif kind == "iban":
-            pos = m.end()  # an IBAN-shaped string that fails its checksum: nothing inside
-        else:
+        span = _CHECKS[kind](text, m, kind, wanted) if _KIND_ENTITY[kind] in wanted else None
+        if span is None and kind != "iban":
             # Try the kinds after this one at the same start: a 13-digit number that is
             # not a card may still be a grouped phone number. (Every kind after "card"
             # needs a separator within 12 digits: a bare run of 13+ digits cannot be one.)
             bare = kind == "card" and m.group().isdigit()
-            span = None if bare else _later_kinds(text, m.start(), kind, wanted)
-            if span is not None:
-                out.append(span)
-                pos = max(span.end, m.start() + 1)
-            elif kind == "card":
-                # A grouped number that is neither a card nor anything else: its groups
-                # are not phones either ("ref 5055 0453 1698 9296" has no phone in it).
-                pos = m.end()
-            else:
-                pos = m.start() + 1
+            span = None if bare else _later_kinds(text, start, kind, wanted)
+        if span is not None:
+            out.append(span)
+            # Resume after the span, or after the first digit if the span ends before
+            # it (a comparison rather than max(), a builtin call per finding).
+            pos = span.end if span.end > start else start + 1
+        elif kind in ("iban", "card"):
+            # An IBAN-shaped string that fails its checksum has nothing inside; nor has a
+            # grouped number that is neither a card nor anything else ("ref 5055 0453
+            # 1698 9296" has no phone in it).
+            pos = m.end()
+        else:
+            pos = start + 1
         m = search(text, pos)
 
 
 def _later_kinds(text: str, start: int, kind: str, wanted: frozenset[str]) -> Span | None:
-    kinds = _rx().kinds
-    for later in _LATER[kind]:
-        if _KIND_ENTITY[later] not in wanted:
-            continue  # it could only be validated away
-        m = kinds[later].match(text, start)
-        if m is not None:
-            span = _validate(text, m, later, wanted)
+    """The span of the first kind after ``kind`` that matches at ``start`` and passes."""
+    while kind != _KIND_NAMES[-1]:
+        m = _later_rx(kind).match(text, start)
+        if m is None:
+            return None  # none of the later kinds matches: one match call said so
+        kind = m.lastgroup or ""
+        if kind not in _CHECKS:
+            kind = _main_kind(m)
+        if _KIND_ENTITY[kind] in wanted:
+            span = _CHECKS[kind](text, m, kind, wanted)
             if span is not None:
                 return span
     return None
 
 
+@cache
+def _later_rx(kind: str) -> re.Pattern[str]:
+    """The kinds after ``kind``, in order, as one pattern (compiled when first needed).
+
+    One match finds the first of them that fits, where trying each kind's own pattern
+    took a call per kind; if that one fails its check, the kinds after it are next.
+    """
+    return re.compile(_alternation(_KINDS[_KIND_NAMES.index(kind) + 1 :]))
+
+
 def _main_kind(m: re.Match[str]) -> str:
-    for kind in _KIND_NAMES:
-        if m.group(kind) is not None:
-            return kind
-    return ""
+    """The kind whose group matched, when one of its inner groups closed last."""
+    groups = m.groupdict()
+    return next(kind for kind in _KIND_NAMES if groups.get(kind) is not None)
 
 
-def _validate(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
-    """The span ``m`` stands for if it passes its kind's check (most frequent kinds first)."""
-    if kind == "card":
-        return _card(text, m.start(), m.end())
-    if kind == "iban":
-        return _iban(text, m.start() - 2, m.group())
-    if kind == "ssn":
-        return Span("US_SSN", m.start(), m.end(), 0.9)  # the regex checked the ranges
-    if kind == "ip4":
-        return Span("IP_ADDRESS", m.start(), m.end(), 0.95) if ip_ok(m.group(), 4) else None
-    if kind == "plain":
-        return _plain(text, m.start(), m.end(), wanted)
-    return _phone(text, m, kind)
-
-
-def _card(text: str, start: int, end: int) -> Span | None:
+def _card(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A card number: issuer range and Luhn check, or its longest valid run of groups."""
+    start, end = m.span()
     candidate = text[start:end]
     digits = candidate.replace(" ", "").replace("-", "")
     if card_ok(digits):
-        return Span("CREDIT_CARD", start, end, 1.0)
+        return new_span("CREDIT_CARD", start, end, 1.0)
     if len(digits) == len(candidate):
         return None
     # Grouped digits can run into a neighbour ("4111 1111 1111 1111 123" with a CVV):
@@ -386,12 +408,14 @@ def _card(text: str, start: int, end: int) -> Span | None:
     ]
     for _, i, j in sorted(runs, key=lambda r: (-r[0], r[1])):
         if card_ok("".join(groups[i:j])):
-            return Span("CREDIT_CARD", offsets[i], offsets[j] - 1, 1.0)
+            return new_span("CREDIT_CARD", offsets[i], offsets[j] - 1, 1.0)
     return None
 
 
-def _iban(text: str, start: int, candidate: str) -> Span | None:
-    """``candidate`` runs from the check digits; ``start`` is where the country code is."""
+def _iban(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """The match runs from the check digits; the country code is the two letters before."""
+    start = m.start() - 2
+    candidate = m.group()
     if start > 0 and text[start - 1] in _WORD:
         return None
     length = iban_length(text[start : start + 2])
@@ -402,7 +426,7 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
         end = start + length
         if len(candidate) != need or (end < len(text) and text[end] in _WORD):
             return None
-        return Span("IBAN", start, end, 1.0) if iban_ok(text[start:end]) else None
+        return new_span("IBAN", start, end, 1.0) if iban_checksum_ok(text[start:end]) else None
     # The regex may run on into a following word ("... 0130 00 ABCD"): keep exactly
     # the country's length, which must end a whole space-separated group. The running
     # group lengths are summed in C (accumulate) rather than in a Python loop.
@@ -413,22 +437,46 @@ def _iban(text: str, start: int, candidate: str) -> Span | None:
     end = start + 2 + need + ends.index(need)
     if end < len(text) and text[end] in _WORD:
         return None
-    if not iban_ok(text[start:end].replace(" ", "")):
+    if not iban_checksum_ok(text[start:end].replace(" ", "")):
         return None
-    return Span("IBAN", start, end, 1.0)
+    return new_span("IBAN", start, end, 1.0)
 
 
-def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
-    if kind == "nanp":  # the regex fixed the digit count (10, or 11 with a leading 1)
-        return Span("PHONE", m.start(), m.end(), 0.8)
+def _ssn(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A dashed or spaced SSN: the pattern alone decides."""
+    start, end = m.span()
+    return new_span("US_SSN", start, end, 0.9)  # the regex checked the issued ranges
+
+
+def _ip4(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """Four dotted numbers that are valid octets."""
+    start, end = m.span()
+    return new_span("IP_ADDRESS", start, end, 0.95) if ip_ok(m.group(), 4) else None
+
+
+def _nanp(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """A North American number in one of its written forms: the pattern alone decides."""
+    start, end = m.span()
+    return new_span("PHONE", start, end, 0.8)  # the regex fixed the digit count (10, or 11 with 1)
+
+
+# Deleted to count the digits of a phone number (whose characters are all ASCII).
+_ASCII_DIGITS = b"0123456789"
+
+
+def _phone(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """An international, bracketed or trunk-prefixed number with a plausible digit count."""
     start = m.start()
     body_end = m.end(kind)
     if kind in ("intl", "paren"):
         start -= 1  # include the "+" or "("
         if start > 0 and text[start - 1] in _WORD:
             return None
-    groups = _rx().groups
-    total = sum(map(_dialled, groups.findall(text, start, body_end)))
+    # The digits dialled: every digit of the number but the "(0)" of "+44 (0)20 ...".
+    # (Counted by deleting the digits in C, not by a findall and a call per group; as
+    # bytes, since str.translate looks each character up in a dict.)
+    body = text[start:body_end]
+    total = len(body) - len(body.encode().translate(None, _ASCII_DIGITS)) - body.count("(0)")
     first = text[m.start()]
     if kind == "intl":
         limit, floor = (11, 11) if first == "1" else (15, 8)
@@ -442,7 +490,7 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
     if total > limit:
         # A number followed by another number ("+1 415 555 2671 2 times"): drop whole
         # trailing groups until the count fits, and the extension with them.
-        found = list(groups.finditer(text, start, body_end))
+        found = list(_rx().groups.finditer(text, start, body_end))
         tokens = [g.span() for g in found]
         counts = [_dialled(g.group()) for g in found]
         while tokens and total > limit:
@@ -453,7 +501,7 @@ def _phone(text: str, m: re.Match[str], kind: str) -> Span | None:
         end = tokens[-1][1]
     if total < floor:
         return None
-    return Span("PHONE", start, end, 0.8 if kind in ("intl", "paren", "nanp") else 0.7)
+    return new_span("PHONE", start, end, 0.8 if kind in ("intl", "paren") else 0.7)
 
 
 def _dialled(group: str) -> int:
@@ -463,12 +511,28 @@ def _dialled(group: str) -> int:
     return 0 if group == "(0)" else len(group) - 2
 
 
-def _plain(text: str, start: int, end: int, wanted: frozenset[str]) -> Span | None:
+def _plain(text: str, m: re.Match[str], kind: str, wanted: frozenset[str]) -> Span | None:
+    """Bare digits: a phone or an SSN only right after a keyword that says so."""
+    start, end = m.span()
     rx = _rx()
     before = text[max(0, start - 32) : start]
     if end - start == 9 and "US_SSN" in wanted and rx.ssn_words.search(before):
         d = text[start:end]
-        return Span("US_SSN", start, end, 0.6) if ssn_ok(d[:3], d[3:5], d[5:]) else None
+        return new_span("US_SSN", start, end, 0.6) if ssn_ok(d[:3], d[3:5], d[5:]) else None
     if "PHONE" in wanted and rx.phone_words.search(before):
-        return Span("PHONE", start, end, 0.5)
+        return new_span("PHONE", start, end, 0.5)
     return None
+
+
+# Each kind's check: the span a candidate of that kind stands for, or None.
+_CHECKS: dict[str, Callable[[str, re.Match[str], str, frozenset[str]], Span | None]] = {
+    "intl": _phone,
+    "paren": _phone,
+    "iban": _iban,
+    "ssn": _ssn,
+    "ip4": _ip4,
+    "card": _card,
+    "nanp": _nanp,
+    "trunk": _phone,
+    "plain": _plain,
+}

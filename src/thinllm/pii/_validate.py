@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["card_ok", "iban_length", "iban_ok", "ip_ok", "luhn_ok", "ssn_ok"]
+__all__ = ["card_ok", "iban_checksum_ok", "iban_length", "iban_ok", "ip_ok", "luhn_ok", "ssn_ok"]
 
 # Total IBAN length per country (SWIFT IBAN registry, release 2024). A candidate from a
 # country not listed here is not an IBAN, which also rejects "AB12..." product codes.
@@ -31,15 +31,17 @@ _IBAN_LENGTHS: dict[str, int] = {
 
 
 # Luhn doubles every second digit from the right and adds the digits of the product:
-# this table maps a digit to that sum, so the whole check runs in C (str.translate, and
-# summing the bytes of the digit characters, which is faster than int() per digit).
-_DOUBLED = str.maketrans("0123456789", "0246813579")
+# this table maps a digit to that sum, so the whole check runs in C (bytes.translate,
+# and summing the bytes of the digit characters, which is faster than int() per digit).
+# The bytes table is a plain lookup; a str table costs a dict lookup per character.
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
 
 
 def luhn_ok(digits: str) -> bool:
     """Whether a string of ASCII digits passes the Luhn (mod 10) check."""
-    mixed = digits[-1::-2] + digits[-2::-2].translate(_DOUBLED)
-    return (sum(mixed.encode()) - 48 * len(digits)) % 10 == 0
+    raw = digits.encode()
+    mixed = raw[-1::-2] + raw[-2::-2].translate(_DOUBLED)
+    return (sum(mixed) - 48 * len(raw)) % 10 == 0
 
 
 def _iin_ok(d: str) -> bool:
@@ -80,21 +82,34 @@ def iban_length(country: str) -> int:
     return _IBAN_LENGTHS.get(country, 0)
 
 
-# IBAN check digits read letters as numbers: A=10 ... Z=35.
-_IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
+# IBAN check digits read letters as numbers: A=10 ... Z=35. The table is a tuple indexed
+# by code point (a character past its end stays as it is): str.translate looks a tuple
+# up faster than the dict str.maketrans would build.
+_IBAN_LETTERS = tuple(str(c - 55) if c >= ord("A") else chr(c) for c in range(ord("Z") + 1))
+# Each registry country code read that way: "DE" -> "1314".
+_COUNTRY_NUMBERS = {cc: cc.translate(_IBAN_LETTERS) for cc in _IBAN_LENGTHS}
 
 
 def iban_ok(compact: str) -> bool:
     """Whether an IBAN without spaces has its country's length and a valid mod-97 check."""
     if len(compact) != _IBAN_LENGTHS.get(compact[:2], -1) or not compact.isalnum():
         return False
+    return iban_checksum_ok(compact)
+
+
+def iban_checksum_ok(compact: str) -> bool:
+    """The mod-97 check alone, for letters and digits of a registry country's length.
+
+    The detector calls this directly: its pattern and its own length check have already
+    made sure of what ``iban_ok`` checks first.
+    """
     # The check reads the IBAN from the fifth character, then the country and check
     # digits, with letters as numbers. Most account parts are all digits: then only the
-    # (upper case, registry-checked) country needs converting, which avoids a per-character
-    # dict translation.
+    # (upper case, registry-checked) country needs converting, which is a lookup; a
+    # per-character dict translation is left for account parts with letters.
     rest = compact[4:]
     if rest.isdigit() and rest.isascii() and compact[2:4].isdigit():
-        number = f"{rest}{ord(compact[0]) - 55}{ord(compact[1]) - 55}{compact[2:4]}"
+        number = rest + _COUNTRY_NUMBERS[compact[:2]] + compact[2:4]
     else:
         number = (rest + compact[:4]).upper().translate(_IBAN_LETTERS)
         if not number.isdigit():
@@ -143,6 +158,7 @@ def _ipv6_ok(candidate: str) -> bool:
         if not _ipv4_rx().fullmatch(groups.pop()):
             return False
         count += 1  # the IPv4 address stands for two groups
-    if not all(0 < len(g) <= 4 and _HEX.issuperset(g) for g in groups):
+    # Each group is one to four hex digits (tested for all groups at once, in C).
+    if "" in groups or max(map(len, groups), default=0) > 4 or not _HEX.issuperset("".join(groups)):
         return False
     return count <= 7 if double else count == 8
