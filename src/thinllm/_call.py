@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._events import CallEvent, EventDraft
 from ._frozen import new
 from ._prompt import Text, ToolCall, ToolResult, map_json_strings
-from ._reply import ZERO_USAGE, Attempt, new_attempt
+from ._reply import ZERO_USAGE, Attempt, new_attempt, to_micros
 
 if TYPE_CHECKING:
     from ._prompt import Prompt
@@ -118,7 +118,7 @@ class Call:
         e: Any = new(EventDraft)
         e.call_id = self.call_id
         e.ts = _iso(self.started)
-        e.latency_ms = round((ended - self.started) * 1e6) / 1000.0  # see to_micros
+        e.latency_ms = to_micros((ended - self.started) * 1000.0)
         e.tags = self.tags.as_dict()
         e.outcome = outcome
         model = parsed.model if parsed is not None else None

@@ -410,26 +410,21 @@ def _part_key(p: Part) -> Any:
 def _check_text(value: object, where: str) -> None:
     if not isinstance(value, str):
         raise ConfigurationError(f"{where} takes a string, got {type(value).__name__}")
-    if not value.isascii():  # O(1) in CPython: most texts stop here
-        check_sendable(value, where)
-
-
-def check_sendable(text: str, where: str) -> None:
-    """Raise :class:`ConfigurationError` if ``text`` cannot be encoded as UTF-8.
-
-    A surrogate code point (``"\\ud800"``, typically from ``json.loads`` of a broken
-    ``\\u`` escape or from bytes decoded with ``errors="surrogateescape"``) is valid in
-    a ``str`` but not in UTF-8, so no vendor API accepts it and the SDK would fail while
-    encoding the request. The message gives its position, never the text.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise unsendable(exc, where) from None
+    # A surrogate code point ("\\ud800", from json.loads of a broken \\u escape or bytes
+    # decoded with errors="surrogateescape") is valid in a str but not in UTF-8, so no
+    # vendor API accepts it and the SDK would fail while encoding the request.
+    # isascii() is O(1) in CPython, so most texts skip the encode.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise unsendable(exc, where) from None
 
 
 def unsendable(exc: UnicodeEncodeError, where: str, *, position: bool = True) -> ConfigurationError:
     """The error for text UTF-8 cannot encode: where, which code point, what to do.
+
+    It names the place and the position, never the text (which may hold PII).
 
     ``position=False`` when ``exc`` comes from encoding a whole request body, whose
     character offsets mean nothing to the caller.

@@ -29,6 +29,8 @@ __all__ = [
     "Prepared",
     "derived_values",
     "event_to_row",
+    "insert_one_by_one",
+    "link_all",
     "normalize",
     "row_to_event",
     "ts_to_us",
@@ -245,6 +247,37 @@ class Prepared:
         """The row for this event after ``prev_hash``, and the event's own hash."""
         digest = hashlib.sha256(self.prefix + _scalar(prev_hash).encode() + self.suffix).hexdigest()
         return (*self.head_part, prev_hash, digest, *self.tail_part), digest
+
+
+def link_all(
+    prepared: Sequence[Prepared], head: str | None
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """The rows of ``prepared`` chained one after another from ``head``, and the new head.
+
+    For a batch inserted in one statement; valid only if every row is then stored
+    (see :func:`insert_one_by_one` for when one is a re-delivered duplicate).
+    """
+    rows = []
+    for item in prepared:
+        row, head = item.link(head or None)
+        rows.append(row)
+    return rows, head
+
+
+def insert_one_by_one(
+    insert: Callable[[tuple[Any, ...]], int], prepared: Sequence[Prepared], head: str, count: int
+) -> tuple[str, int]:
+    """Insert ``prepared`` row by row after ``head``; the new head and count.
+
+    ``insert`` runs the INSERT (which skips a ``call_id`` already stored) and returns
+    the number of rows it stored, so a re-delivered event neither counts nor becomes
+    the predecessor of the next one.
+    """
+    for item in prepared:
+        row, digest = item.link(head or None)
+        if insert(row) == 1:
+            head, count = digest, count + 1
+    return head, count
 
 
 def event_to_row(event: CallEvent) -> tuple[Any, ...]:

@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from thinllm.errors import AuditWriteError
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from ._base import Sink
 
 __all__ = ["Delivery"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("thinllm")
 
@@ -129,11 +131,9 @@ class Delivery:
         the spool's fsynced appends and its re-send run in a worker thread, so a long
         spool draining into a recovered sink does not stall the loop either.
         """
-        import asyncio  # already loaded wherever a coroutine runs; sync users never pay
-
         failed: list[_State] = []
         for state in self._states:
-            if state.pending and await asyncio.to_thread(self._still_down, state, event):
+            if state.pending and await _off_loop(self._still_down, state, event):
                 failed.append(state)
                 continue
             try:
@@ -142,7 +142,7 @@ class Delivery:
                 else:
                     state.sink(event)
             except Exception as exc:  # fail-open: the caller's call goes on
-                await asyncio.to_thread(self._spool, state, event, exc)
+                await _off_loop(self._spool, state, event, exc)
                 failed.append(state)
         if failed:
             self._conclude(event, failed)
@@ -225,6 +225,17 @@ class Delivery:
             )
             state.error = None
             return True, sent
+
+
+async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a worker thread: spool I/O (fsync) must not stall the event loop.
+
+    Only reached during an outage; asyncio is imported here, not at module level, so
+    sync-only users never load it (it is already loaded wherever a coroutine runs).
+    """
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args)
 
 
 def _summary(exc: Exception | None) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from thinllm.errors import ConfigurationError
 
 from ._groupcommit import GroupCommit
-from ._rows import SCHEMA_VERSION, Prepared
+from ._rows import SCHEMA_VERSION, Prepared, insert_one_by_one, link_all
 from ._sqlschema import POSTGRES, check_version
 
 if TYPE_CHECKING:
@@ -185,11 +185,7 @@ class PostgresSink:
         would link to the wrong predecessor: then the batch is undone to a savepoint
         and inserted row by row instead.
         """
-        rows = []
-        link_head = head
-        for item in prepared:
-            row, link_head = item.link(link_head or None)
-            rows.append(row)
+        rows, link_head = link_all(prepared, head)
         try:
             with conn.transaction():  # a savepoint inside the batch's transaction
                 cur.executemany(self._insert, rows)
@@ -198,12 +194,12 @@ class PostgresSink:
             return link_head, count + len(rows)
         except _Redelivered:
             pass
-        for item in prepared:
-            row, digest = item.link(head or None)
+
+        def insert(row: tuple[Any, ...]) -> int:
             cur.execute(self._insert, row)
-            if cur.rowcount == 1:
-                head, count = digest, count + 1
-        return head, count
+            return int(cur.rowcount)
+
+        return insert_one_by_one(insert, prepared, head or "", count)
 
     def _write_batch(self, prepared: list[Prepared]) -> None:
         conn = self._connection()

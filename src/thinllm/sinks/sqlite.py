@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from thinllm.errors import ConfigurationError
 
 from ._groupcommit import GroupCommit
-from ._rows import SCHEMA_VERSION, Prepared
+from ._rows import SCHEMA_VERSION, Prepared, insert_one_by_one, link_all
 from ._sqlschema import SQLITE, check_version
 
 if TYPE_CHECKING:
@@ -209,22 +209,14 @@ def _insert_chained(
     skipped by the INSERT, so the rows after it would link to the wrong predecessor:
     then the batch is undone to a savepoint and inserted row by row instead.
     """
-    rows = []
-    link_head = head
-    for item in prepared:
-        row, link_head = item.link(link_head or None)
-        rows.append(row)
+    rows, link_head = link_all(prepared, head)
     conn.execute("SAVEPOINT batch")
     if conn.executemany(insert, rows).rowcount == len(rows):
         conn.execute("RELEASE batch")
-        return link_head, count + len(rows)
+        return link_head or "", count + len(rows)
     conn.execute("ROLLBACK TO batch")
     conn.execute("RELEASE batch")
-    for item in prepared:
-        row, digest = item.link(head or None)
-        if conn.execute(insert, row).rowcount == 1:
-            head, count = digest, count + 1
-    return head, count
+    return insert_one_by_one(lambda row: conn.execute(insert, row).rowcount, prepared, head, count)
 
 
 def _read_head(conn: sqlite3.Connection) -> tuple[str, int]:
